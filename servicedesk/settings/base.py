@@ -1,0 +1,182 @@
+"""Settings shared by every environment.
+
+Everything that differs between a laptop and production comes from the environment:
+DATABASE_URL (default: SQLite in var/), REDIS_URL (default: a server-less filesystem
+Celery transport in var/), SECRET_KEY, ALLOWED_HOSTS.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.env import env, env_bool, env_list
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(env("SERVICEDESK_VAR_DIR", str(BASE_DIR / "var")))
+
+SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key-change-me")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "tickets",
+    "visits",
+    "complaints",
+    "scripts_lib",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page requires sign-in unless its view is marked @login_not_required.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "servicedesk.urls"
+WSGI_APPLICATION = "servicedesk.wsgi.application"
+ASGI_APPLICATION = "servicedesk.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "tickets.context_processors.desk",
+            ],
+        },
+    },
+]
+
+
+def _database_config() -> dict:
+    url = env("DATABASE_URL", "")
+    if url:
+        config = dj_database_url.parse(url, conn_max_age=int(env("DB_CONN_MAX_AGE", "60")))
+    else:
+        config = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "servicedesk.sqlite3")}
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Web server, Celery worker and beat share one SQLite file: WAL lets readers run
+        # beside a writer, IMMEDIATE transactions take the write lock up front (no upgrade
+        # deadlocks), and the timeout waits for the lock instead of failing.
+        config["OPTIONS"] = {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    return config
+
+
+DATABASES = {"default": _database_config()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "media/"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "desk:home"
+LOGOUT_REDIRECT_URL = "login"
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "servicedesk": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+        "tickets": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    },
+}
+
+# --- Celery -------------------------------------------------------------------------------
+# REDIS_URL switches the broker to Redis; without it a filesystem transport in var/ needs no
+# server at all (one machine only: the worker and beat must share that folder).
+REDIS_URL = env("REDIS_URL", "")
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+else:
+    _queue_dir = VAR_DIR / "celery-queue"
+    # The transport needs the folder before the first message is sent, by any process.
+    _queue_dir.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "control_folder": str(VAR_DIR / "celery-control"),
+        "store_processed": False,
+        # The folder is polled; the default 1 s would let a backlog drain at ~1 message a second.
+        "polling_interval": 0.2,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "sla-sweep": {
+        "task": "tickets.tasks.sla_sweep",
+        "schedule": timedelta(seconds=float(env("SLA_SWEEP_SECONDS", "5"))),
+        # A sweep that could not start within its own period is superseded by the next one.
+        "options": {"expires": float(env("SLA_SWEEP_SECONDS", "5"))},
+    },
+}
+
+# --- ServiceDesk --------------------------------------------------------------------------
+SERVICEDESK = {
+    # Share of a deadline's window after which a warning is sent (S1–S3 "near due").
+    "SLA_WARN_RATIO": float(env("SLA_WARN_RATIO", "0.8")),
+    # Deadlines handled per sweep transaction.
+    "SLA_SWEEP_BATCH": int(env("SLA_SWEEP_BATCH", "200")),
+    # Dotted path of the notification sender (console, later e-mail / SMS).
+    "NOTIFICATION_SENDER": env("NOTIFICATION_SENDER", "tickets.notifications.ConsoleSender"),
+    # Attachments: largest file accepted, and the kinds of file (by extension) a desk needs.
+    "ATTACHMENT_MAX_BYTES": int(env("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
+    "ATTACHMENT_EXTENSIONS": env_list(
+        "ATTACHMENT_EXTENSIONS", ["pdf", "jpg", "jpeg", "png", "gif", "doc", "docx", "xls", "xlsx", "txt"]
+    ),
+}

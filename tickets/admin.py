@@ -1,0 +1,377 @@
+# Admin registrations; calendar admin lives in admin_calendar.py.
+"""The Django admin: reference data is edited here; tickets and their record are only read.
+
+Tickets, ticket events, deadlines and SLA actions change only through tickets.services and the
+SLA sweep, so their admins are read-only (T3: the event log is append-only). Every changelist
+joins what its columns show, so a page costs the same number of queries whatever its length.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from tickets import admin_calendar  # noqa: F401
+from tickets.models import (
+    Category,
+    Customer,
+    Deadline,
+    Department,
+    Notification,
+    ProblemRoute,
+    SlaAction,
+    SlaPolicy,
+    StaffProfile,
+    Ticket,
+    TicketEvent,
+)
+
+User = get_user_model()
+
+# Category.__str__ walks up the tree; joining this many ancestors keeps a path of up to four
+# levels query-free (call-reason trees are two or three deep).
+CATEGORY_PATH = "parent__parent__parent"
+
+
+class ReadOnlyAdminMixin:
+    """Viewable by whoever may view the model; nobody adds, changes or deletes through the admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- People and organisation ----------------------------------------------------------------
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "head", "is_active"]
+    list_filter = ["is_active"]
+    list_select_related = ["head"]
+    search_fields = ["name", "code"]
+    autocomplete_fields = ["head"]
+
+
+class StaffProfileInline(admin.StackedInline):
+    model = StaffProfile
+    fk_name = "user"
+    can_delete = False
+    max_num = 1
+    extra = 1
+    verbose_name_plural = _("staff profile")
+    autocomplete_fields = ["department"]
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["staff_name", "staff_no", "extension", "department", "role"]
+    list_filter = ["role", "department"]
+    list_select_related = ["user", "department"]
+    search_fields = ["staff_no", "user__username", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user", "department"]
+    ordering = ["staff_no"]
+
+    @admin.display(description=_("name"), ordering="user__last_name")
+    def staff_name(self, obj: StaffProfile) -> str:
+        return obj.display_name
+
+
+# Django's own User admin, with the staff profile (staff number, extension, role) inline.
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = [StaffProfileInline]
+
+
+# --- Customers and reference data -----------------------------------------------------------
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    # K1/K2: the ID number is editable on the change form but never listed or searched, so a
+    # changelist page never shows it in full.
+    list_display = ["name", "phone", "company", "id_number_masked", "primary_contact", "created_at"]
+    list_select_related = ["primary_contact"]
+    search_fields = ["name", "phone", "phone_alt"]
+    autocomplete_fields = ["primary_contact"]
+    ordering = ["-created_at", "-id"]
+
+    @admin.display(description=_("ID number"))
+    def id_number_masked(self, obj: Customer) -> str:
+        return obj.masked_id_number
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["path", "sort_order", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "parent__name"]
+    autocomplete_fields = ["parent"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(CATEGORY_PATH)
+
+    @admin.display(description=_("category"), ordering="name")
+    def path(self, obj: Category) -> str:
+        return str(obj)
+
+
+@admin.register(ProblemRoute)
+class ProblemRouteAdmin(admin.ModelAdmin):
+    list_display = ["problem_type", "department"]
+    list_select_related = ["department"]
+    autocomplete_fields = ["department"]
+
+
+# --- SLA policies ---------------------------------------------------------------------------
+
+
+class SlaPolicyAdminForm(forms.ModelForm):
+    class Meta:
+        model = SlaPolicy
+        fields = ["deadline_kind", "ticket_kind", "category", "priority", "amount", "unit", "warn_ratio", "is_active"]
+
+    def clean_amount(self) -> Decimal:
+        amount = self.cleaned_data["amount"]
+        if amount is not None and amount <= 0:
+            raise forms.ValidationError(_("The amount must be greater than zero."), code="not_positive")
+        return amount
+
+    def clean_warn_ratio(self) -> Decimal | None:
+        ratio = self.cleaned_data["warn_ratio"]
+        if ratio is not None and not (0 < ratio < 1):
+            raise forms.ValidationError(
+                _("The warning share must be between 0 and 1, for example 0.8."), code="out_of_range"
+            )
+        return ratio
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    form = SlaPolicyAdminForm
+    list_display = [
+        "deadline_kind",
+        "ticket_kind",
+        "category",
+        "priority",
+        "amount",
+        "unit",
+        "warn_ratio",
+        "is_active",
+    ]
+    list_filter = ["deadline_kind", "ticket_kind", "priority", "unit", "is_active"]
+    autocomplete_fields = ["category"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(f"category__{CATEGORY_PATH}")
+
+    # A policy change moves the deadlines of open tickets: recompute them after the change.
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._recompute_deadlines(_("SLA policy “%(policy)s” saved") % {"policy": obj})
+
+    def delete_model(self, request, obj):
+        label = str(obj)
+        super().delete_model(request, obj)
+        self._recompute_deadlines(_("SLA policy “%(policy)s” deleted") % {"policy": label})
+
+    def delete_queryset(self, request, queryset):
+        count = queryset.count()
+        super().delete_queryset(request, queryset)
+        self._recompute_deadlines(
+            ngettext("%(count)d SLA policy deleted", "%(count)d SLA policies deleted", count) % {"count": count}
+        )
+
+    def _recompute_deadlines(self, reason: str) -> None:
+        from tickets.deadlines import deadlines_recompute_later
+
+        deadlines_recompute_later(reason=str(reason))
+
+
+# --- Tickets and their record: read-only ----------------------------------------------------
+
+
+class TicketEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = TicketEvent
+    fields = ["created_at", "type", "actor", "actor_label", "status_before", "status_after", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class DeadlineInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Deadline
+    fields = [
+        "kind",
+        "state",
+        "policy",
+        "amount",
+        "unit",
+        "started_at",
+        "warn_at",
+        "due_at",
+        "warned_at",
+        "breached_at",
+        "met_at",
+        "escalation_level",
+        "is_provisional",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("policy")
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    """Tickets change only through services; the admin shows them and their record."""
+
+    list_display = [
+        "reference",
+        "kind",
+        "channel",
+        "status",
+        "priority",
+        "subject",
+        "department",
+        "assignee",
+        "first_responder",
+        "created_at",
+    ]
+    list_filter = ["status", "kind", "channel", "priority", "department"]
+    search_fields = ["reference", "subject", "contact_phone"]
+    date_hierarchy = "created_at"
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "reference",
+                    "kind",
+                    "channel",
+                    "status",
+                    "priority",
+                    "outcome",
+                    "problem_type",
+                    "category",
+                    "subject",
+                    "description",
+                ]
+            },
+        ),
+        (
+            _("Customer"),
+            {"fields": ["customer", "contact_name", "contact_phone", "callback_phone", "callback_note"]},
+        ),
+        (_("Responsibility"), {"fields": ["first_responder", "assignee", "department", "escalation_level"]}),
+        (_("Times"), {"fields": ["created_at", "updated_at", "handed_off_at", "resolved_at", "closed_at"]}),
+    ]
+    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
+    inlines = [DeadlineInline, TicketEventInline]
+
+    def get_queryset(self, request):
+        # K1: the admin shows the same tickets as the rest of the app.
+        return Ticket.objects.visible_to(request.user).select_related(
+            "department", "assignee", "first_responder", "customer", f"category__{CATEGORY_PATH}"
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """T3: the event log is append-only; nothing here can edit or delete an event."""
+
+    list_display = ["created_at", "ticket", "type", "actor", "actor_label", "status_before", "status_after"]
+    list_filter = ["type"]
+    search_fields = ["ticket__reference", "note"]
+    date_hierarchy = "created_at"
+    fields = [
+        "ticket",
+        "created_at",
+        "type",
+        "actor",
+        "actor_label",
+        "status_before",
+        "status_after",
+        "note",
+        "data",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        visible = Ticket.objects.visible_to(request.user)
+        return super().get_queryset(request).filter(ticket__in=visible).select_related("ticket", "actor")
+
+
+@admin.register(SlaAction)
+class SlaActionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["acted_at", "ticket_reference", "deadline", "action", "level", "due_at"]
+    list_filter = ["action", "level"]
+    search_fields = ["deadline__ticket__reference"]
+    fields = ["deadline", "action", "level", "due_at", "acted_at"]
+    readonly_fields = fields
+    ordering = ["-acted_at", "-id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("deadline__ticket")
+
+    @admin.display(description=_("ticket"), ordering="deadline__ticket__reference")
+    def ticket_reference(self, obj: SlaAction) -> str:
+        return obj.deadline.ticket.reference
+
+
+# --- Notifications --------------------------------------------------------------------------
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "ticket", "text", "is_read", "sent_at"]
+    list_filter = ["is_read", ("sent_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["recipient", "ticket"]
+    search_fields = ["text", "recipient__username", "ticket__reference"]
+    readonly_fields = ["recipient", "ticket", "text", "created_at", "sent_at"]
+    actions = ["mark_as_read"]
+
+    def has_add_permission(self, request):
+        # Notifications are written by the services that raise them.
+        return False
+
+    @admin.action(description=_("Mark selected notifications as read"), permissions=["change"])
+    def mark_as_read(self, request, queryset):
+        count = queryset.filter(is_read=False).update(is_read=True)
+        self.message_user(
+            request,
+            ngettext("%(count)d notification marked as read.", "%(count)d notifications marked as read.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

@@ -1,0 +1,866 @@
+"""The shared ticket and everything recorded about it.
+
+Business rules live in services.py; this module holds fields, constraints and cheap
+predicates on a model's own fields.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tickets.querysets import DeadlineQuerySet, TicketEventQuerySet, TicketQuerySet
+
+
+class Department(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("department head"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="headed_departments",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffProfile(models.Model):
+    class Role(models.TextChoices):
+        FRONT_DESK = "front_desk", _("Front desk")
+        HANDLER = "handler", _("Handler")
+        DEPT_HEAD = "dept_head", _("Department head")
+        SUPERVISOR = "supervisor", _("Supervisor")
+        FINANCE = "finance", _("Finance")
+        ADMIN = "admin", _("Administrator")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="staff"
+    )
+    staff_no = models.CharField(
+        _("staff number"),
+        max_length=20,
+        unique=True,
+        help_text=_("Letters and digits only; part of every reference number this person issues."),
+    )
+    extension = models.CharField(_("extension"), max_length=20, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.FRONT_DESK)
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+        constraints = [
+            models.CheckConstraint(condition=Q(staff_no__regex=r"^[A-Za-z0-9]+$"), name="staffprofile_staff_no_alnum"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.staff_no})"
+
+    @property
+    def display_name(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def sees_all_tickets(self) -> bool:
+        return self.role in {self.Role.SUPERVISOR, self.Role.ADMIN}
+
+
+class Customer(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    phone = models.CharField(_("phone"), max_length=30, db_index=True)
+    phone_alt = models.CharField(_("other phone"), max_length=30, blank=True, db_index=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    id_number = models.CharField(
+        _("ID number"), max_length=30, blank=True, help_text=_("Stored, but shown masked everywhere.")
+    )
+    primary_contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("primary contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="primary_customers",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.phone}"
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+
+def mask_id_number(value: str) -> str:
+    """Keep the first 3 and last 4 characters of a long ID number, the last 4 of a short one."""
+    if len(value) <= 4:
+        return "*" * len(value)
+    head = value[:3] if len(value) > 7 else ""
+    return f"{head}{'*' * (len(value) - len(head) - 4)}{value[-4:]}"
+
+
+class Category(models.Model):
+    """Call reason (T4): an admin-editable tree."""
+
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["sort_order", "name"]
+        constraints = [models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name_per_parent")]
+
+    def __str__(self) -> str:
+        return f"{self.parent} / {self.name}" if self.parent_id else self.name
+
+
+class ProblemType(models.TextChoices):
+    """T5: how an unsolved problem is routed."""
+
+    SALES_BUSINESS = "sales_business", _("Sales / business")
+    TECHNICAL_QUALITY = "technical_quality", _("Technical quality")
+    SERVICE_QUALITY = "service_quality", _("Service quality")
+    OTHER = "other", _("Other")
+
+
+class ProblemRoute(models.Model):
+    """T5: which department takes a problem of each type (admin-editable)."""
+
+    problem_type = models.CharField(_("problem type"), max_length=30, choices=ProblemType.choices, unique=True)
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT)
+
+    class Meta:
+        verbose_name = _("problem route")
+        verbose_name_plural = _("problem routes")
+
+    def __str__(self) -> str:
+        return f"{self.get_problem_type_display()} → {self.department}"
+
+
+class Ticket(models.Model):
+    class Kind(models.TextChoices):
+        INQUIRY = "inquiry", _("Inquiry")
+        VISIT = "visit", _("Walk-in visit")
+        COMPLAINT = "complaint", _("Complaint")
+        SUGGESTION = "suggestion", _("Suggestion")
+        AFTER_SALES = "after_sales", _("After-sales")
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        WALK_IN = "walk_in", _("Walk-in")
+        ONLINE = "online", _("Online")
+        HOTLINE = "hotline", _("Hotline")
+        API = "api", _("API")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        HANDED_OFF = "handed_off", _("Handed off")
+        REPLIED = "replied", _("Handler replied")
+        AWAITING_TEST = "awaiting_test", _("Awaiting customer test")
+        WAITING_CUSTOMER = "waiting_customer", _("Waiting on customer")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    class Priority(models.TextChoices):
+        LOW = "low", _("Low")
+        NORMAL = "normal", _("Normal")
+        HIGH = "high", _("High")
+        URGENT = "urgent", _("Urgent")
+
+    class Outcome(models.TextChoices):
+        FIRST_CONTACT = "first_contact", _("Resolved at first contact")
+        RESOLVED = "resolved", _("Resolved")
+        CUSTOMER_CONFIRMED = "customer_confirmed", _("Customer confirmed after test")
+        TEST_TIMEOUT = "test_timeout", _("No test report in 24 h — counted solved")
+
+    reference = models.CharField(_("reference"), max_length=40, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    outcome = models.CharField(_("outcome"), max_length=30, choices=Outcome.choices, blank=True)
+    problem_type = models.CharField(_("problem type"), max_length=30, choices=ProblemType.choices, blank=True)
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+    )
+    contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    callback_phone = models.CharField(_("callback phone"), max_length=30, blank=True)
+    callback_note = models.CharField(_("callback time / note"), max_length=200, blank=True)
+
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    service_type = models.ForeignKey(
+        "scripts_lib.ServiceType",
+        verbose_name=_("service type"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    # The special reminders (A2) shown for this ticket, as given: [{"text": ..., "given": bool}].
+    reminders = models.JSONField(_("special reminders"), default=list, blank=True)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+    )
+
+    first_responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first responder"),
+        on_delete=models.PROTECT,
+        related_name="first_responded_tickets",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    status_before_pause = models.CharField(max_length=20, choices=Status.choices, blank=True, editable=False)
+    # Optimistic concurrency: every service bumps it; a caller holding an older value gets a conflict.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # T6: when the next shift last reviewed this open record (also an event on the timeline).
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), db_index=True)
+    handed_off_at = models.DateTimeField(_("handed off at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "department"], name="ticket_status_dept"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            models.Index(fields=["first_responder", "status"], name="ticket_responder_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in {self.Status.RESOLVED, self.Status.CLOSED}
+
+
+class TicketSequence(models.Model):
+    """Last sequence number issued per staff member per (Asia/Shanghai) day (T2)."""
+
+    staff_no = models.CharField(max_length=20)
+    day = models.DateField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["staff_no", "day"], name="ticketsequence_staff_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y%m%d}-{self.staff_no}: {self.last_value}"
+
+
+class TicketEvent(models.Model):
+    """The append-only record of everything done to a ticket (T3)."""
+
+    class Type(models.TextChoices):
+        CREATED = "created", _("Accepted")
+        RESOLVED_FIRST_CONTACT = "resolved_first_contact", _("Resolved at first contact")
+        HANDED_OFF = "handed_off", _("Handed off")
+        REPLIED = "replied", _("Handler result recorded")
+        TEST_REQUESTED = "test_requested", _("Customer test requested")
+        TEST_RESULT = "test_result", _("Customer test result")
+        TEST_TIMEOUT = "test_timeout", _("No test report in 24 h")
+        PAUSED = "paused", _("Waiting on customer")
+        RESUMED = "resumed", _("Resumed")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+        REOPENED = "reopened", _("Reopened")
+        ESCALATED = "escalated", _("Escalated")
+        SLA_WARNING = "sla_warning", _("Deadline near")
+        SLA_BREACHED = "sla_breached", _("Deadline breached")
+        DEADLINES_RECOMPUTED = "deadlines_recomputed", _("Deadlines recomputed")
+        NOTE = "note", _("Note")
+        ATTACHMENT = "attachment", _("Attachment added")
+        REVIEWED = "reviewed", _("Reviewed by the next shift")
+        MATERIALS_CHECKED = "materials_checked", _("Materials checked")
+        MISSING_CONFIRMED = "missing_confirmed", _("Missing materials confirmed in writing")
+        CONFIRMATION_FORM = "confirmation_form", _("Service confirmation form saved")
+        BILLED = "billed", _("Bill issued")
+        PAYMENT_CONFIRMED = "payment_confirmed", _("Payment confirmed by finance")
+        RECEIPT_ISSUED = "receipt_issued", _("Invoice or receipt issued")
+        CUSTOMER_NOTIFIED = "customer_notified", _("Customer notified")
+        DOCUMENTS_RETURNED = "documents_returned", _("Documents returned")
+        RECEIPT_CALLBACK = "receipt_callback", _("Receipt confirmation call")
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Who acted when it was not a person: "system", "sla", "api:<client>".
+    actor_label = models.CharField(_("actor label"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("time"))
+    type = models.CharField(_("type"), max_length=40, choices=Type.choices)
+    status_before = models.CharField(_("status before"), max_length=20, choices=Ticket.Status.choices, blank=True)
+    status_after = models.CharField(_("status after"), max_length=20, choices=Ticket.Status.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    objects = TicketEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticketevent_ticket_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        # Append-only (T3): a stored event is never rewritten.
+        if self.pk is not None and not self._state.adding:
+            raise EventImmutableError(_("Ticket events are append-only and cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise EventImmutableError(_("Ticket events are append-only and cannot be deleted."))
+
+
+class EventImmutableError(Exception):
+    pass
+
+
+class Attachment(models.Model):
+    """A file kept with a ticket (a scan, a photo, a signed confirmation)."""
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class MaterialCheck(models.Model):
+    """One document of a ticket's materials checklist (A3), copied from the service type's list."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Not checked yet")
+        RECEIVED = "received", _("Received")
+        MISSING = "missing", _("Missing")
+        RETURNED = "returned", _("Returned to the customer")
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="materials")
+    document = models.ForeignKey(
+        "scripts_lib.RequiredDocument",
+        verbose_name=_("document"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    name = models.CharField(_("document"), max_length=200)
+    note = models.CharField(_("requirements"), max_length=300, blank=True)
+    is_required = models.BooleanField(_("required"), default=True)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checked by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "name"], name="uniq_material_per_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MissingMaterialsConfirmation(models.Model):
+    """The customer's written confirmation that required documents are missing (A3): a typed name
+    with a tick, or an uploaded signed scan."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="missing_confirmations"
+    )
+    documents = models.JSONField(_("documents"), default=list)
+    signed_name = models.CharField(_("customer's name as signed"), max_length=100, blank=True)
+    is_confirmed = models.BooleanField(_("customer confirmed"), default=False)
+    scan = models.ForeignKey(
+        Attachment,
+        verbose_name=_("signed scan"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("missing materials confirmation")
+        verbose_name_plural = _("missing materials confirmations")
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return ", ".join(self.documents)
+
+
+class ServiceConfirmation(models.Model):
+    """The service confirmation form (咨询服务确认表, A1) agreed with the customer."""
+
+    ticket = models.OneToOneField(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="service_confirmation"
+    )
+    service_type = models.ForeignKey(
+        "scripts_lib.ServiceType", verbose_name=_("service type"), on_delete=models.PROTECT, related_name="+"
+    )
+    estimated_time = models.CharField(_("estimated service time"), max_length=100)
+    fee_amount = models.DecimalField(_("fees (yuan)"), max_digits=10, decimal_places=2)
+    fee_covers = models.CharField(_("what the fee covers"), max_length=300, blank=True)
+    invoice_needed = models.BooleanField(_("invoice needed"), default=False)
+    invoice_title = models.CharField(_("invoice title"), max_length=200, blank=True)
+    after_service = models.TextField(_("after the service"), blank=True)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("prepared by"), on_delete=models.PROTECT, related_name="+"
+    )
+    prepared_at = models.DateTimeField(_("prepared at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("service confirmation form")
+        verbose_name_plural = _("service confirmation forms")
+
+    def __str__(self) -> str:
+        return f"{self.ticket.reference} {self.service_type}"
+
+
+class Bill(models.Model):
+    """After-sales billing (A4): billed when work starts; paid only on finance's confirmation;
+    then an invoice or receipt."""
+
+    class Document(models.TextChoices):
+        INVOICE = "invoice", _("Invoice")
+        RECEIPT = "receipt", _("Receipt")
+
+    ticket = models.OneToOneField(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="bill")
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=10, decimal_places=2)
+    payment_due = models.DateField(_("payment due"))
+    billed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("billed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    billed_at = models.DateTimeField(_("billed at"))
+    payment_method = models.CharField(_("payment method"), max_length=50, blank=True)
+    paid_at = models.DateTimeField(_("payment confirmed at"), null=True, blank=True)
+    payment_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("payment confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    document_kind = models.CharField(_("invoice or receipt"), max_length=10, choices=Document.choices, blank=True)
+    document_number = models.CharField(_("number"), max_length=50, blank=True)
+    document_title = models.CharField(_("title"), max_length=200, blank=True)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("bill")
+        verbose_name_plural = _("bills")
+
+    def __str__(self) -> str:
+        return f"{self.ticket.reference} ¥{self.amount}"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_at is not None
+
+    @property
+    def is_issued(self) -> bool:
+        return self.issued_at is not None
+
+
+class DocumentReturn(models.Model):
+    """Documents handed back (A5): collected in person, or sent by courier with a receipt call."""
+
+    class Method(models.TextChoices):
+        IN_PERSON = "in_person", _("Collected in person")
+        COURIER = "courier", _("By courier")
+
+    class Receipt(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        NOT_RECEIVED = "not_received", _("Not received — follow up")
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="document_returns"
+    )
+    method = models.CharField(_("method"), max_length=20, choices=Method.choices)
+    documents = models.CharField(_("documents returned"), max_length=300)
+    collected_by = models.CharField(_("collected by"), max_length=100, blank=True)
+    collected_at = models.DateTimeField(_("collected at"), null=True, blank=True)
+    courier_company = models.CharField(_("courier company"), max_length=100, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=50, blank=True)
+    courier_phone = models.CharField(_("courier phone"), max_length=30, blank=True)
+    expected_arrival = models.DateField(_("expected arrival"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+    receipt_result = models.CharField(_("receipt call result"), max_length=20, choices=Receipt.choices, blank=True)
+    receipt_note = models.CharField(_("receipt call note"), max_length=300, blank=True)
+    receipt_checked_at = models.DateTimeField(_("receipt call at"), null=True, blank=True)
+    receipt_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("receipt call by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("document return")
+        verbose_name_plural = _("document returns")
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.reference} {self.get_method_display()}"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    text = models.CharField(_("text"), max_length=500)
+    is_read = models.BooleanField(_("read"), default=False)
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "is_read", "created_at"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# --- The business calendar ----------------------------------------------------------------
+
+
+class WorkingPeriod(models.Model):
+    """A daily working period, half-open [start, end), for one weekday (0 = Monday)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start = models.TimeField(_("start"))
+    end = models.TimeField(_("end"))
+
+    class Meta:
+        verbose_name = _("working period")
+        verbose_name_plural = _("working periods")
+        ordering = ["weekday", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="workingperiod_start_before_end"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class CalendarYear(models.Model):
+    """A year whose official schedule (holidays and make-up workdays) is known."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    is_official = models.BooleanField(_("official schedule entered"), default=True)
+    source = models.CharField(_("source"), max_length=10, default="seed")
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """An exception to the weekly pattern: a holiday on a weekday, or a make-up workday (S9)."""
+
+    class Source(models.TextChoices):
+        SEED = "seed", _("Seeded from chinesecalendar")
+        ADMIN = "admin", _("Entered by an administrator")
+        IMPORT = "import", _("Imported")
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.ADMIN)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+# --- SLA ----------------------------------------------------------------------------------
+
+
+class DeadlineKind(models.TextChoices):
+    # Durations come from SlaPolicy (defaults: 2 working hours, 2 working days, 24 hours).
+    HANDOFF = "handoff", _("Handoff")
+    REPLY = "reply", _("Handler reply")
+    TEST_CALLBACK = "test_callback", _("Customer test report")
+    RECEIPT_CALLBACK = "receipt_callback", _("Receipt confirmation call")
+
+
+class DurationUnit(models.TextChoices):
+    WORKING_HOURS = "working_hours", _("working hours")
+    WORKING_DAYS = "working_days", _("working days")
+    CLOCK_HOURS = "clock_hours", _("clock hours")
+    CLOCK_MINUTES = "clock_minutes", _("clock minutes")
+
+
+class SlaPolicy(models.Model):
+    """How long a deadline kind runs, per ticket kind, category and priority (blank = any).
+
+    The most specific active row wins: a match on category beats one on priority, which
+    beats one on ticket kind.
+    """
+
+    deadline_kind = models.CharField(_("deadline"), max_length=30, choices=DeadlineKind.choices)
+    ticket_kind = models.CharField(_("ticket kind"), max_length=20, choices=Ticket.Kind.choices, blank=True)
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.CASCADE, null=True, blank=True)
+    priority = models.CharField(_("priority"), max_length=10, choices=Ticket.Priority.choices, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=7, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=20, choices=DurationUnit.choices)
+    warn_ratio = models.DecimalField(
+        _("warn at share of window"),
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Blank: the site default (0.8)."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["deadline_kind", "ticket_kind", "priority"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="slapolicy_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(warn_ratio__isnull=True) | (Q(warn_ratio__gt=0) & Q(warn_ratio__lt=1)),
+                name="slapolicy_warn_ratio_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_deadline_kind_display()}: {self.amount} {self.get_unit_display()}"
+
+
+class Deadline(models.Model):
+    """One SLA timer of a ticket, as a row the sweep finds by `next_action_at`."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        MET = "met", _("Met")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="deadlines")
+    kind = models.CharField(_("kind"), max_length=30, choices=DeadlineKind.choices)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.RUNNING)
+    policy = models.ForeignKey(SlaPolicy, verbose_name=_("policy"), on_delete=models.SET_NULL, null=True, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=7, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=20, choices=DurationUnit.choices)
+    warn_ratio = models.DecimalField(_("warn ratio"), max_digits=3, decimal_places=2)
+
+    started_at = models.DateTimeField(_("started at"))
+    # Start of the current running stretch: started_at, or the last resume.
+    anchor_at = models.DateTimeField(_("running since"))
+    # Set once the clock has been paused: the (working) time left at anchor_at.
+    remaining = models.DurationField(_("remaining at resume"), null=True, blank=True)
+    # The whole window in (working) time, for the warning share.
+    window = models.DurationField(_("window"))
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("warn at"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    paused_total = models.DurationField(_("paused in total"), default=timedelta(0))
+    warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("breached at"), null=True, blank=True)
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    is_provisional = models.BooleanField(
+        _("provisional"), default=False, help_text=_("Computed on a year with no official calendar yet.")
+    )
+    # What the sweep must do next, and when: warn_at, then due_at, then nothing.
+    next_action_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeadlineQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["next_action_at"],
+                condition=Q(state="running", next_action_at__isnull=False),
+                name="deadline_sweep_due",
+            ),
+            models.Index(fields=["ticket", "kind"], name="deadline_ticket_kind"),
+        ]
+        constraints = [
+            # At most one live timer of a kind per ticket.
+            models.UniqueConstraint(
+                fields=["ticket", "kind"],
+                condition=Q(state__in=["running", "paused"]),
+                name="deadline_one_live_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_kind_display())
+
+    @property
+    def display_state(self) -> str:
+        """running, paused, warned, met, breached or cancelled: what a person sees."""
+        # A deadline that ran out stays "breached" whatever ended it afterwards.
+        if self.breached_at:
+            return "breached"
+        if self.state == self.State.MET:
+            return "met"
+        if self.state in (self.State.CANCELLED, self.State.PAUSED):
+            return self.state
+        if self.warned_at:
+            return "warned"
+        return "running"
+
+
+class SlaAction(models.Model):
+    """What the sweep did to a deadline, at most once per (deadline, action, level)."""
+
+    class Action(models.TextChoices):
+        WARN = "warn", _("Warning")
+        BREACH = "breach", _("Breach")
+
+    deadline = models.ForeignKey(Deadline, on_delete=models.CASCADE, related_name="actions")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    level = models.PositiveSmallIntegerField(default=0)
+    due_at = models.DateTimeField()
+    acted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("SLA action")
+        verbose_name_plural = _("SLA actions")
+        constraints = [
+            models.UniqueConstraint(fields=["deadline", "action", "level"], name="slaaction_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} L{self.level} deadline {self.deadline_id}"

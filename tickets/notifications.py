@@ -1,0 +1,64 @@
+"""In-app notifications and the pluggable sender that delivers them elsewhere.
+
+The Notification row is the in-app inbox; the sender (console by default, e-mail or SMS
+later) is called after commit through a Celery task. A sender is any class with
+`send(notification) -> None`, named by settings.SERVICEDESK["NOTIFICATION_SENDER"].
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from functools import cache
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from tickets.models import Notification, Ticket
+
+logger = logging.getLogger("tickets.notifications")
+
+
+class ConsoleSender:
+    """Writes each notification to the log: the default for a laptop and for tests."""
+
+    def send(self, notification: Notification) -> None:
+        logger.info("notify %s: %s", notification.recipient.get_username(), notification.text)
+
+
+@cache
+def _sender_class(path: str):
+    return import_string(path)
+
+
+def get_sender():
+    return _sender_class(settings.SERVICEDESK["NOTIFICATION_SENDER"])()
+
+
+def notification_create(*, recipient, text: str, ticket: Ticket | None = None, now: datetime) -> Notification:
+    """Store an in-app notification and queue its delivery once the transaction commits."""
+    notification = Notification.objects.create(recipient=recipient, ticket=ticket, text=text[:500], created_at=now)
+
+    def deliver() -> None:
+        from tickets.tasks import notification_send
+
+        notification_send.delay(notification.pk)
+
+    transaction.on_commit(deliver)
+    return notification
+
+
+def notification_send(*, notification_id: int) -> bool:
+    """Deliver one notification through the configured sender, at most once."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update().select_related("recipient").filter(pk=notification_id).first()
+        )
+        if notification is None or notification.sent_at is not None:
+            return False
+        get_sender().send(notification)
+        notification.sent_at = timezone.now()
+        notification.save(update_fields=["sent_at"])
+    return True

@@ -1,0 +1,22 @@
+"""Celery tasks: thin callers of one service each, safe to run twice."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from tickets import deadlines, notifications
+
+
+@shared_task(name="tickets.tasks.sla_sweep", ignore_result=True)
+def sla_sweep() -> int:
+    """Run one SLA sweep at the current time (beat schedules it every few seconds)."""
+    return len(deadlines.sla_sweep(now=timezone.now()))
+
+
+@shared_task(name="tickets.tasks.deadlines_recompute", ignore_result=True)
+def deadlines_recompute(reason: str) -> int:
+    return deadlines.deadlines_recompute(reason=reason, now=timezone.now())
+
+
+@shared_task(name="tickets.tasks.notification_send", ignore_result=True)
+def notification_send(notification_id: int) -> bool:
+    return notifications.notification_send(notification_id=notification_id)

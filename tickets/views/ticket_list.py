@@ -1,0 +1,43 @@
+"""The ticket list: django-filter over the tickets the user may see, paginated, htmx-aware."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_safe
+
+from tickets import selectors
+from tickets.filters import TicketFilter
+from tickets.views.desk import ticket_rows
+
+PAGE_SIZE = 25
+
+
+def _wants_partial(request) -> bool:
+    """An htmx swap of the results; a history restore (cache miss) needs the whole page."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+@require_safe
+def ticket_list(request):
+    now = timezone.now()
+    filterset = TicketFilter(
+        request.GET, queryset=selectors.ticket_list_visible(user=request.user), request=request, now=now
+    )
+    tickets = selectors.ticket_prefetch_live_deadlines(filterset.qs)
+    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filterset": filterset,
+        "form": filterset.form,
+        "page": page,
+        "rows": ticket_rows(page.object_list, now),
+        "page_links": list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
+        "ellipsis": Paginator.ELLIPSIS,
+        "is_filtered": any(value for key, value in request.GET.items() if key not in {"page", "ordering"}),
+    }
+    template = "tickets/_ticket_rows.html" if _wants_partial(request) else "tickets/ticket_list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
