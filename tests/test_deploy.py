@@ -21,6 +21,8 @@ SETTINGS_VARIABLES = (
     "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_PRELOAD",
     "DB_CONN_MAX_AGE",
+    # Set by the browser tests for their own process; `check --deploy` warns about it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 

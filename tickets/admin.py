@@ -19,12 +19,17 @@ from django.utils.translation import ngettext
 
 from tickets import admin_calendar  # noqa: F401
 from tickets.models import (
+    Bill,
     Category,
     Customer,
     Deadline,
     Department,
+    DocumentReturn,
+    MaterialCheck,
+    MissingMaterialsConfirmation,
     Notification,
     ProblemRoute,
+    ServiceConfirmation,
     SlaAction,
     SlaPolicy,
     StaffProfile,
@@ -375,3 +380,118 @@ class NotificationAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+# --- Materials checklist and service confirmation form (A1, A3): read-only -----------------
+# Written only through tickets.materials (each change is on the ticket's timeline).
+
+
+class TicketRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A row belonging to a ticket: shown only for tickets the user may see (K1)."""
+
+    def get_queryset(self, request):
+        visible = Ticket.objects.visible_to(request.user)
+        return super().get_queryset(request).filter(ticket__in=visible)
+
+
+@admin.register(MaterialCheck)
+class MaterialCheckAdmin(TicketRecordAdmin):
+    list_display = ["ticket", "name", "is_required", "state", "checked_by", "checked_at"]
+    list_filter = ["state", "is_required"]
+    list_select_related = ["ticket", "checked_by"]
+    search_fields = ["ticket__reference", "name"]
+    fields = ["ticket", "name", "note", "is_required", "state", "reason", "checked_by", "checked_at", "sort_order"]
+    readonly_fields = fields
+
+
+@admin.register(MissingMaterialsConfirmation)
+class MissingMaterialsConfirmationAdmin(TicketRecordAdmin):
+    list_display = ["recorded_at", "ticket", "__str__", "signed_name", "is_confirmed", "scan", "recorded_by"]
+    list_select_related = ["ticket", "scan", "recorded_by"]
+    search_fields = ["ticket__reference", "signed_name"]
+    fields = ["ticket", "documents", "signed_name", "is_confirmed", "scan", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+
+
+@admin.register(ServiceConfirmation)
+class ServiceConfirmationAdmin(TicketRecordAdmin):
+    list_display = ["ticket", "service_type", "estimated_time", "fee_amount", "invoice_needed", "prepared_by"]
+    list_filter = ["service_type", "invoice_needed"]
+    list_select_related = ["ticket", "service_type", "prepared_by"]
+    search_fields = ["ticket__reference", "invoice_title"]
+    fields = [
+        "ticket",
+        "service_type",
+        "estimated_time",
+        "fee_amount",
+        "fee_covers",
+        "invoice_needed",
+        "invoice_title",
+        "after_service",
+        "prepared_by",
+        "prepared_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+
+# --- After-sales: bills and document returns (A4, A5) ---------------------------------------
+
+
+class AftersalesRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Written only by tickets.aftersales (each write has its event); shown for visible tickets (K1)."""
+
+    def get_queryset(self, request):
+        visible = Ticket.objects.visible_to(request.user)
+        return super().get_queryset(request).filter(ticket__in=visible)
+
+
+@admin.register(Bill)
+class BillAdmin(AftersalesRecordAdmin):
+    list_display = ["ticket", "amount", "payment_due", "billed_at", "paid_at", "document_kind", "document_number"]
+    list_filter = [("paid_at", admin.EmptyFieldListFilter), ("issued_at", admin.EmptyFieldListFilter), "document_kind"]
+    list_select_related = ["ticket"]
+    search_fields = ["ticket__reference", "document_number", "document_title"]
+    date_hierarchy = "billed_at"
+    fields = [
+        "ticket",
+        "amount",
+        "payment_due",
+        "payment_method",
+        "billed_by",
+        "billed_at",
+        "paid_at",
+        "payment_confirmed_by",
+        "document_kind",
+        "document_number",
+        "document_title",
+        "issued_by",
+        "issued_at",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(DocumentReturn)
+class DocumentReturnAdmin(AftersalesRecordAdmin):
+    list_display = ["recorded_at", "ticket", "method", "documents", "tracking_number", "receipt_result"]
+    list_filter = ["method", "receipt_result"]
+    list_select_related = ["ticket"]
+    search_fields = ["ticket__reference", "tracking_number", "documents", "collected_by"]
+    fields = [
+        "ticket",
+        "method",
+        "documents",
+        "collected_by",
+        "collected_at",
+        "courier_company",
+        "tracking_number",
+        "courier_phone",
+        "expected_arrival",
+        "recorded_by",
+        "recorded_at",
+        "receipt_result",
+        "receipt_note",
+        "receipt_checked_by",
+        "receipt_checked_at",
+    ]
+    readonly_fields = fields

@@ -130,9 +130,20 @@ def _next_action_at(deadline: Deadline) -> datetime | None:
 
 
 def deadline_start(
-    *, ticket: Ticket, kind: str, now: datetime, calendar: sla.BusinessCalendar | None = None
+    *,
+    ticket: Ticket,
+    kind: str,
+    now: datetime,
+    calendar: sla.BusinessCalendar | None = None,
+    anchor_at: datetime | None = None,
 ) -> Deadline:
-    """Start a timer of `kind` for the ticket now, with the matching policy's duration."""
+    """Start a timer of `kind` for the ticket now, with the matching policy's duration.
+
+    `anchor_at` (default: now) counts the window from another moment, e.g. the end of a
+    courier's expected arrival day (A5). An anchored working-time window is kept as working
+    time from the anchor, so it ends at the close of business of its last working day, not at
+    the next day's opening (the same working instant), also after a recompute.
+    """
     calendar = calendar or sla_calendar()
     policy = policy_for(ticket=ticket, kind=kind)
     if policy is not None:
@@ -149,10 +160,13 @@ def deadline_start(
         unit=unit,
         warn_ratio=warn_ratio,
         started_at=now,
-        anchor_at=now,
+        anchor_at=now if anchor_at is None else anchor_at,
         window=timedelta(0),
     )
     _schedule(deadline, calendar)
+    if anchor_at is not None and _is_working(unit):
+        deadline.remaining = deadline.window
+        _schedule(deadline, calendar)
     deadline.save()
     return deadline
 

@@ -49,3 +49,11 @@ def check_choice(field: str, value: str, choices: type, *, blank: bool = False) 
             field=field,
         )
     return value
+
+
+class NotPermitted(TicketError):
+    """The actor's role may not do this at all (e.g. only finance confirms a payment, A4).
+
+    Views answer it with 403; nothing was written."""
+
+    code = "not_permitted"

@@ -62,3 +62,22 @@ def notification_send(*, notification_id: int) -> bool:
         notification.sent_at = timezone.now()
         notification.save(update_fields=["sent_at"])
     return True
+
+
+# --- Messages to customers (A4: the completion notice) -----------------------------------
+
+
+class ConsoleCustomerNotifier:
+    """Writes each message to a customer to the log: the default for a laptop and for tests.
+
+    A real notifier (SMS gateway, WeChat template message) has the same
+    `send(*, ticket, phone, text)` and raises when the message could not be handed over, so
+    the delivery is tried again."""
+
+    def send(self, *, ticket: Ticket, phone: str, text: str) -> None:
+        logger.info("notify customer %s (%s): %s", phone, ticket.reference, text)
+
+
+def get_customer_notifier():
+    """The notifier named by settings.SERVICEDESK["CUSTOMER_NOTIFIER"]."""
+    return _sender_class(settings.SERVICEDESK["CUSTOMER_NOTIFIER"])()

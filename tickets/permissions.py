@@ -107,3 +107,86 @@ def verbs_offered(user, ticket: Ticket, legal: list[str]) -> list[str]:
             continue
         offered.append(verb)
     return offered
+
+
+# --- Materials checklist and service confirmation form (A1, A3) ------------------------------
+
+# Who checks a customer's documents, records their written confirmation of missing ones and
+# prepares the service confirmation form: anyone serving customers, not finance.
+MATERIALS_ROLES: frozenset[str] = frozenset(
+    {Role.FRONT_DESK, Role.HANDLER, Role.DEPT_HEAD, Role.SUPERVISOR, Role.ADMIN}
+)
+
+
+def user_may_check_materials(user) -> bool:
+    """May this user check materials and prepare the service confirmation form?
+
+    On a ticket they can see: the caller fetches the ticket through the access rule first (a
+    ticket they may not see is a 404, never a 403)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    profile = _profile(user)
+    return profile is not None and profile.role in MATERIALS_ROLES
+
+
+# --- After-sales: bill, payment, invoice/receipt, completion notice, document return (A4, A5) --
+
+# Billing, the completion notice, returning documents and the receipt call are the work of the
+# people who serve the customer: the first responder owns the case to the end (T1).
+AFTERSALES_ROLES: frozenset[str] = frozenset(
+    {Role.FRONT_DESK, Role.HANDLER, Role.DEPT_HEAD, Role.SUPERVISOR, Role.ADMIN}
+)
+# Issuing an invoice or receipt: finance, plus the managers who stand in when the cashier is away
+# (V4: "cashier absent → take payment, issue a receipt"). Not front desk or handlers: a numbered
+# invoice or receipt is a financial document, and the service only allows it once finance has
+# confirmed the payment anyway.
+DOCUMENT_ROLES: frozenset[str] = frozenset({Role.FINANCE, Role.DEPT_HEAD, Role.SUPERVISOR, Role.ADMIN})
+# Who sees the finance page (bills to confirm and to invoice).
+FINANCE_PAGE_ROLES: frozenset[str] = frozenset({Role.FINANCE, Role.SUPERVISOR, Role.ADMIN})
+
+
+def _role_in(user, roles: frozenset[str]) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    profile = _profile(user)
+    return profile is not None and profile.role in roles
+
+
+def user_may_bill(user) -> bool:
+    """Issue the bill when the work starts (A4)."""
+    return _role_in(user, AFTERSALES_ROLES)
+
+
+def user_may_confirm_payment(user) -> bool:
+    """Confirm that the money arrived: finance only (A4), and superusers. The service
+    `aftersales.bill_confirm_payment` refuses everyone else too."""
+    return _role_in(user, frozenset({Role.FINANCE}))
+
+
+def user_may_issue_document(user) -> bool:
+    """Issue the invoice or receipt once finance confirmed the payment (see DOCUMENT_ROLES)."""
+    return _role_in(user, DOCUMENT_ROLES)
+
+
+def user_may_notify_customer(user) -> bool:
+    """Tell the customer the service is complete (A4)."""
+    return _role_in(user, AFTERSALES_ROLES)
+
+
+def user_may_return_documents(user) -> bool:
+    """Record documents handed back in person or sent by courier (A5)."""
+    return _role_in(user, AFTERSALES_ROLES)
+
+
+def user_may_record_receipt_call(user) -> bool:
+    """Record the call confirming a courier parcel arrived (A5)."""
+    return _role_in(user, AFTERSALES_ROLES)
+
+
+def user_may_view_finance_bills(user) -> bool:
+    """The finance page: finance, supervisors and administrators (and superusers)."""
+    return _role_in(user, FINANCE_PAGE_ROLES)

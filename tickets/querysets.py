@@ -17,7 +17,8 @@ class TicketQuerySet(models.QuerySet):
         """The one rule for which tickets a user may see (K1).
 
         Supervisors and admins (and superusers) see all; everyone else sees tickets of their
-        own department, tickets assigned to them, and tickets they first responded to.
+        own department, tickets assigned to them, and tickets they first responded to; finance
+        also sees every ticket with a bill.
         Anonymous users and users without a staff profile see none.
         """
         if user is None or not user.is_authenticated or not user.is_active:
@@ -32,6 +33,10 @@ class TicketQuerySet(models.QuerySet):
         condition = Q(assignee=user) | Q(first_responder=user)
         if profile.department_id is not None:
             condition |= Q(department_id=profile.department_id)
+        if profile.role == profile.Role.FINANCE:
+            # Finance confirms the payments of every department (A4). The bill is one-to-one
+            # with its ticket, so the join adds no duplicate rows.
+            condition |= Q(bill__isnull=False)
         return self.filter(condition)
 
 

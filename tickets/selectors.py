@@ -7,10 +7,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, When, Window
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When, Window
+from django.db.models.functions import Replace
 
+from scripts_lib.models import RequiredDocument, ServiceReminder, ServiceType
 from tickets.exceptions import check_choice
-from tickets.models import Attachment, Customer, Deadline, Department, Notification, Ticket, TicketEvent
+from tickets.models import (
+    Attachment,
+    Bill,
+    Category,
+    Customer,
+    Deadline,
+    Department,
+    DocumentReturn,
+    MaterialCheck,
+    MissingMaterialsConfirmation,
+    Notification,
+    ServiceConfirmation,
+    Ticket,
+    TicketEvent,
+)
 from tickets.sla import SHANGHAI
 
 LIST_RELATED = ("customer", "category", "department", "first_responder", "assignee")
@@ -254,3 +270,239 @@ def customer_get(*, pk: int) -> Customer | None:
 def ticket_list_for_customer(*, user, customer: Customer) -> QuerySet[Ticket]:
     """The customer's tickets the user may see, newest first."""
     return ticket_list_visible(user=user).filter(customer=customer).order_by("-created_at", "-id")
+
+
+# --- Materials checklist and service confirmation form (A1, A3) -------------------------------
+
+
+def material_list_for_ticket(*, ticket: Ticket) -> list[MaterialCheck]:
+    """The ticket's checklist in list order, with who checked each document (one query)."""
+    return list(MaterialCheck.objects.filter(ticket=ticket).select_related("checked_by").order_by("sort_order", "id"))
+
+
+def missing_confirmation_list(*, ticket: Ticket) -> list[MissingMaterialsConfirmation]:
+    """The customer's written confirmations of missing documents, oldest first (one query)."""
+    return list(
+        MissingMaterialsConfirmation.objects.filter(ticket=ticket)
+        .select_related("recorded_by", "scan")
+        .order_by("recorded_at", "id")
+    )
+
+
+def material_blocking_among(
+    materials: list[MaterialCheck], confirmations: list[MissingMaterialsConfirmation]
+) -> list[MaterialCheck]:
+    """The required documents that keep a ticket from moving on (A3), from rows already read.
+
+    Not checked yet; or missing / returned without a written confirmation recorded since they
+    became so (a confirmation names the documents it covers, and only covers them as they were
+    when it was signed).
+    """
+    Material = MaterialCheck.State
+    blocking = []
+    for material in materials:
+        if not material.is_required or material.state == Material.RECEIVED:
+            continue
+        if material.state in (Material.MISSING, Material.RETURNED) and any(
+            material.name in confirmation.documents
+            and (material.checked_at is None or confirmation.recorded_at >= material.checked_at)
+            for confirmation in confirmations
+        ):
+            continue
+        blocking.append(material)
+    return blocking
+
+
+def material_blocking_rows(ticket: Ticket) -> list[MaterialCheck]:
+    """The blocking documents of a ticket; one query when nothing required is outstanding
+    (every ticket without a checklist), two otherwise."""
+    outstanding = list(
+        MaterialCheck.objects.filter(ticket=ticket, is_required=True)
+        .exclude(state=MaterialCheck.State.RECEIVED)
+        .order_by("sort_order", "id")
+    )
+    if not outstanding:
+        return []
+    return material_blocking_among(outstanding, list(MissingMaterialsConfirmation.objects.filter(ticket=ticket)))
+
+
+def material_list_blocking(ticket: Ticket) -> list[str]:
+    """Names of the required documents still pending, or missing / returned and not confirmed
+    in writing by the customer since: while there are any, the ticket cannot move on."""
+    return [material.name for material in material_blocking_rows(ticket)]
+
+
+def required_document_list_new(*, ticket: Ticket, service_type: ServiceType) -> list[RequiredDocument]:
+    """Active documents of the service type's list that the ticket's checklist does not have yet
+    (added to the list after the checklist was started)."""
+    on_list = MaterialCheck.objects.filter(ticket=ticket)
+    return list(
+        RequiredDocument.objects.filter(service_type=service_type, is_active=True)
+        .exclude(pk__in=on_list.filter(document__isnull=False).values("document_id"))
+        .exclude(name__in=on_list.values("name"))
+        .order_by("sort_order", "id")
+    )
+
+
+def service_type_list_active() -> QuerySet[ServiceType]:
+    return ServiceType.objects.filter(is_active=True).order_by("sort_order", "name")
+
+
+def material_get(*, ticket: Ticket, pk: int) -> MaterialCheck | None:
+    """A document of this ticket's checklist (None for another ticket's)."""
+    return MaterialCheck.objects.filter(ticket=ticket, pk=pk).first()
+
+
+def service_confirmation_get(*, ticket: Ticket) -> ServiceConfirmation | None:
+    confirmations = ServiceConfirmation.objects.select_related("service_type", "prepared_by__staff")
+    return confirmations.filter(ticket=ticket).first()
+
+
+def ticket_get_for_materials(*, user, reference: str) -> Ticket | None:
+    """The ticket with what the materials panel and the printed form show (customer, service
+    type), or None if missing or not visible to the user."""
+    return (
+        ticket_list_visible(user=user)
+        .select_related("service_type", "first_responder__staff")
+        .filter(reference=reference)
+        .first()
+    )
+
+
+# --- The new inquiry screen -------------------------------------------------------------------
+
+CUSTOMER_LOOKUP_LIMIT = 8
+CUSTOMER_LOOKUP_MIN_DIGITS = 3
+CUSTOMER_LOOKUP_OPEN_TICKETS = 5
+
+
+def phone_digits(value: str) -> str:
+    """The ASCII digits of a phone number as typed ("138 0013-8000" -> "13800138000")."""
+    return "".join(char for char in value or "" if char in "0123456789")
+
+
+def _digits_only(field: str) -> Replace:
+    # Phones are stored as typed: compare them without the usual separators.
+    expression = F(field)
+    for separator in (" ", "-", "(", ")", "+"):
+        expression = Replace(expression, Value(separator), Value(""))
+    return expression
+
+
+@dataclass(frozen=True)
+class CustomerMatches:
+    digits: str
+    customers: list[Customer]
+    has_more: bool
+
+    @property
+    def is_searched(self) -> bool:
+        return len(self.digits) >= CUSTOMER_LOOKUP_MIN_DIGITS
+
+
+def customer_search_by_phone(*, user, phone: str, limit: int = CUSTOMER_LOOKUP_LIMIT) -> CustomerMatches:
+    """Customers whose phone or other phone contains the digits typed (at least 3), those
+    starting with them first. Each carries `open_tickets`: up to 5 of their open tickets that
+    the user may see (K1), newest first. Two queries, whatever the number of rows."""
+    digits = phone_digits(phone)
+    if len(digits) < CUSTOMER_LOOKUP_MIN_DIGITS:
+        return CustomerMatches(digits=digits, customers=[], has_more=False)
+    open_tickets = Ticket.objects.visible_to(user).open().order_by("-created_at", "-id")
+    rows = list(
+        Customer.objects.annotate(phone_digits=_digits_only("phone"), phone_alt_digits=_digits_only("phone_alt"))
+        .filter(Q(phone_digits__contains=digits) | Q(phone_alt_digits__contains=digits))
+        .annotate(
+            is_prefix=Case(
+                When(Q(phone_digits__startswith=digits) | Q(phone_alt_digits__startswith=digits), then=Value(0)),
+                default=Value(1),
+            )
+        )
+        .order_by("is_prefix", "name", "pk")
+        .prefetch_related(
+            Prefetch("tickets", queryset=open_tickets[:CUSTOMER_LOOKUP_OPEN_TICKETS], to_attr="open_tickets")
+        )[: limit + 1]
+    )
+    return CustomerMatches(digits=digits, customers=rows[:limit], has_more=len(rows) > limit)
+
+
+def reminders_for_service_type(*, service_type: ServiceType | None) -> list[ServiceReminder]:
+    """A2: the active special reminders given on every consultation, then the active ones of
+    the service type (if any), each group in its admin order."""
+    condition = Q(service_type__isnull=True)
+    if service_type is not None:
+        condition |= Q(service_type=service_type)
+    return list(
+        ServiceReminder.objects.filter(condition, is_active=True)
+        .annotate(is_general=Case(When(service_type__isnull=True, then=Value(0)), default=Value(1)))
+        .order_by("is_general", "sort_order", "id")
+    )
+
+
+def service_type_get_active(*, pk) -> ServiceType | None:
+    return ServiceType.objects.filter(pk=pk, is_active=True).first()
+
+
+@dataclass(frozen=True)
+class CategoryOption:
+    category: Category
+    label: str  # the path from the root: "签证 / 材料咨询"
+    depth: int
+
+
+def category_list_active() -> list[CategoryOption]:
+    """The call reasons (T4) a clerk may choose, depth first in admin order: active categories
+    whose ancestors are all active too. One query, however deep the tree."""
+    categories = list(Category.objects.order_by("sort_order", "name", "pk"))
+    children: dict[int | None, list[Category]] = {}
+    for category in categories:
+        children.setdefault(category.parent_id, []).append(category)
+    options: list[CategoryOption] = []
+
+    def walk(parent_id: int | None, path: str, depth: int) -> None:
+        for category in children.get(parent_id, []):
+            if not category.is_active:
+                continue
+            label = f"{path} / {category.name}" if path else category.name
+            options.append(CategoryOption(category=category, label=label, depth=depth))
+            walk(category.pk, label, depth + 1)
+
+    walk(None, "", 0)
+    return options
+
+
+# --- After-sales: bill, payment, invoice/receipt, document returns (A4, A5) --------------------
+
+_BILL_PEOPLE = ("billed_by", "payment_confirmed_by", "issued_by")
+
+
+def ticket_get_aftersales(*, ticket: Ticket) -> Ticket:
+    """What the after-sales panel shows, in two queries: the ticket row again with its bill (and
+    the people on it) and its service confirmation form joined, and its document returns with
+    who recorded them and who made the receipt call (`document_returns.all()`, prefetched)."""
+    returns = DocumentReturn.objects.select_related("recorded_by", "receipt_checked_by").order_by("recorded_at", "id")
+    return (
+        Ticket.objects.select_related(*(f"bill__{person}" for person in _BILL_PEOPLE), "service_confirmation")
+        .prefetch_related(Prefetch("document_returns", queryset=returns))
+        .get(pk=ticket.pk)
+    )
+
+
+def document_return_get(*, ticket: Ticket, pk: int) -> DocumentReturn | None:
+    """A document return of this ticket (the caller has already applied the access rule)."""
+    return DocumentReturn.objects.filter(ticket=ticket, pk=pk).first()
+
+
+def _bills_visible(user) -> QuerySet[Bill]:
+    return Bill.objects.filter(ticket__in=Ticket.objects.visible_to(user)).select_related(
+        "ticket", "ticket__customer", *_BILL_PEOPLE
+    )
+
+
+def bill_list_awaiting_payment(*, user) -> QuerySet[Bill]:
+    """Bills finance has not confirmed yet, on tickets the user may see; the earliest due first."""
+    return _bills_visible(user).filter(paid_at__isnull=True).order_by("payment_due", "billed_at", "id")
+
+
+def bill_list_awaiting_document(*, user) -> QuerySet[Bill]:
+    """Paid bills still waiting for their invoice or receipt, the longest waiting first."""
+    return _bills_visible(user).filter(paid_at__isnull=False, issued_at__isnull=True).order_by("paid_at", "id")

@@ -8,16 +8,19 @@ moves the deadlines, and queues side effects with on_commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models import TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from scripts_lib.models import ServiceType
 from tickets import deadlines as dl
 from tickets.exceptions import Conflict, IllegalTransition, InvalidInput, check_choice
 from tickets.models import (
@@ -137,6 +140,10 @@ def _lock(ticket: Ticket | int, *, verb: str, expected_version: int | None) -> T
             _("Cannot %(verb)s ticket %(ref)s while it is “%(status)s”.")
             % {"verb": VERB_LABELS[verb], "ref": locked.reference, "status": locked.get_status_display()}
         )
+    if verb in ("hand_off", "resolve_first_contact", "request_test", "resolve", "close"):
+        from tickets.materials import materials_check_gate  # A3: required documents accounted for first
+
+        materials_check_gate(locked, verb=verb)
     return locked
 
 
@@ -207,6 +214,21 @@ def customer_create(
     return customer
 
 
+def _checked_reminders(reminders: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A2: each reminder a {"text": non-empty text, "given": bool}; returned as a clean copy."""
+    checked = []
+    for reminder in reminders:
+        text = reminder.get("text") if isinstance(reminder, dict) else None
+        given = reminder.get("given") if isinstance(reminder, dict) else None
+        if not isinstance(text, str) or not text.strip() or not isinstance(given, bool):
+            raise InvalidInput(
+                _("Each special reminder needs its text and whether it was given to the customer."),
+                field="reminders",
+            )
+        checked.append({"text": text.strip(), "given": given})
+    return checked
+
+
 # --- Verbs --------------------------------------------------------------------------------
 
 
@@ -224,11 +246,14 @@ def ticket_create(
     category: Category | None = None,
     priority: str = Ticket.Priority.NORMAL,
     problem_type: str = "",
+    service_type: ServiceType | None = None,
+    reminders: Sequence[dict[str, Any]] = (),
     now: datetime | None = None,
 ) -> Ticket:
     """Accept a customer's question: the actor becomes its first responder for good (T1).
 
-    The handoff timer (S1) starts now; resolving at first contact cancels it.
+    The handoff timer (S1) starts now; resolving at first contact cancels it. The special
+    reminders (A2) are kept as given, a copy of each text with whether it was told.
     """
     now = _now(now)
     check_choice("kind", kind, Ticket.Kind)
@@ -238,6 +263,11 @@ def ticket_create(
     subject = _required_text("subject", subject, _("Subject"))
     if category is not None and not category.is_active:
         raise InvalidInput(_("Category “%(name)s” is no longer in use.") % {"name": category}, field="category")
+    if service_type is not None and not service_type.is_active:
+        raise InvalidInput(
+            _("Service type “%(name)s” is no longer in use.") % {"name": service_type.name}, field="service_type"
+        )
+    reminders = _checked_reminders(reminders)
     profile = _staff_profile(actor, field="actor")
     if customer is not None:
         contact_name = contact_name or customer.name
@@ -255,6 +285,8 @@ def ticket_create(
         subject=subject,
         description=description,
         category=category,
+        service_type=service_type,
+        reminders=reminders,
         first_responder=profile.user,
         assignee=profile.user,
         department=profile.department,
@@ -274,6 +306,8 @@ def ticket_create(
             "channel": channel,
             "priority": priority,
             "category": category.pk if category else None,
+            "service_type": service_type.pk if service_type else None,
+            "reminders": reminders,
         },
     )
     return ticket
@@ -763,6 +797,12 @@ def ticket_mark_reviewed(*, ticket: Ticket, actor, note: str = "", now: datetime
 
 def ticket_sla_warn(*, ticket: Ticket, deadline: Deadline, now: datetime) -> None:
     """Deadline near: tell the person who must act, and record it."""
+    if deadline.kind == DeadlineKind.RECEIPT_CALLBACK:
+        # The desk's own call to confirm a parcel arrived (A5): remind the first responder.
+        from tickets.aftersales import receipt_callback_remind
+
+        receipt_callback_remind(ticket=ticket, deadline=deadline, now=now, breached=False)
+        return
     recipient = ticket.first_responder if deadline.kind != DeadlineKind.REPLY else ticket.assignee
     recipient = recipient or ticket.first_responder
     _record(
@@ -788,7 +828,12 @@ def ticket_sla_warn(*, ticket: Ticket, deadline: Deadline, now: datetime) -> Non
 
 
 def ticket_sla_breach(*, ticket: Ticket, deadline: Deadline, now: datetime) -> str:
-    """Deadline passed. Test callback: counted solved. Others: escalate. Returns what was done."""
+    """Deadline passed. Test callback: counted solved. Receipt call: the first responder is
+    reminded, nobody else is called in. Others: escalate. Returns what was done."""
+    if deadline.kind == DeadlineKind.RECEIPT_CALLBACK:
+        from tickets.aftersales import receipt_callback_remind
+
+        return receipt_callback_remind(ticket=ticket, deadline=deadline, now=now, breached=True)
     if deadline.kind == DeadlineKind.TEST_CALLBACK:
         if ticket.status not in TRANSITIONS["test_timeout"][0]:
             return _("nothing to do: ticket is “%(status)s”") % {"status": ticket.get_status_display()}
@@ -827,3 +872,124 @@ def ticket_sla_breach(*, ticket: Ticket, deadline: Deadline, now: datetime) -> s
         "priority": ticket.get_priority_display(),
         "names": names,
     }
+
+
+# --- The new inquiry screen: a whole call in one transaction ---------------------------------
+
+
+class InquiryOutcome(TextChoices):
+    """How a call taken at the desk ends."""
+
+    RESOLVE = "resolve", gettext_lazy("Resolved now")
+    HAND_OFF = "hand_off", gettext_lazy("Hand off")
+    KEEP_OPEN = "keep_open", gettext_lazy("Keep open")
+
+
+def _customer_phone_called_from(customer: Customer, typed: str) -> str:
+    """The number a known customer calls from: their own number (or other number) that the
+    digits typed belong to (the clerk typed a part of it to find them), else the number typed
+    in full (a call from a number not on record)."""
+    digits = "".join(char for char in typed if char in "0123456789")
+    for phone in (customer.phone, customer.phone_alt):
+        if digits and digits in "".join(char for char in phone if char in "0123456789"):
+            return phone
+    return typed
+
+
+@transaction.atomic
+def inquiry_take(
+    *,
+    actor,
+    outcome: str,
+    channel: str,
+    subject: str,
+    category: Category | None,
+    description: str = "",
+    customer: Customer | None = None,
+    new_customer: dict[str, str] | None = None,
+    contact_name: str = "",
+    contact_phone: str = "",
+    service_type: ServiceType | None = None,
+    reminders: Sequence[dict[str, Any]] = (),
+    answer: str = "",
+    to_user=None,
+    to_department: Department | None = None,
+    problem_type: str = "",
+    told_name: str = "",
+    told_extension: str = "",
+    callback_phone: str = "",
+    callback_note: str = "",
+    handoff_note: str = "",
+    now: datetime | None = None,
+) -> Ticket:
+    """Take a customer's call or visit in one go (T1, T4, T5, A2).
+
+    The caller is an existing `customer`, a `new_customer` (name, phone, company, id_number;
+    created with customer_create, name and phone defaulting to the caller's), or contact
+    details only. The ticket records the question, its call reason (required) and the special
+    reminders as given; then the question is resolved now (with the answer given), handed
+    off (the callback phone defaulting to the caller's), or kept open on the actor's desk.
+
+    One transaction: a refusal at any step writes nothing at all, not even the customer.
+    """
+    now = _now(now)
+    _staff_profile(actor, field="actor")
+    check_choice("outcome", outcome, InquiryOutcome)
+    if category is None:
+        raise InvalidInput(_("Choose the call reason: every contact is counted by it."), field="category")
+    if customer is not None and new_customer is not None:
+        raise InvalidInput(_("Choose a customer found by phone or a new customer, not both."), field="customer")
+    contact_phone = contact_phone.strip()
+    if customer is None and new_customer is None and not contact_phone:
+        raise InvalidInput(
+            _("The caller's phone is required when the call is not linked to a customer record."),
+            field="contact_phone",
+        )
+    if outcome == InquiryOutcome.RESOLVE:
+        answer = _required_text("answer", answer, _("The answer given to the customer"))
+    if outcome == InquiryOutcome.HAND_OFF and to_user is None and to_department is None and not problem_type:
+        raise InvalidInput(_("Choose a colleague, a department or a problem type."), field="to_user")
+
+    if customer is not None and contact_phone:
+        contact_phone = _customer_phone_called_from(customer, contact_phone)
+    if new_customer is not None:
+        details = {
+            **new_customer,
+            "name": new_customer.get("name", "").strip() or contact_name,
+            "phone": new_customer.get("phone", "").strip() or contact_phone,
+        }
+        try:
+            customer = customer_create(actor=actor, **details)
+        except InvalidInput as error:
+            raise InvalidInput(error.message, field=f"new_{error.field}") from error
+    ticket = ticket_create(
+        actor=actor,
+        kind=Ticket.Kind.INQUIRY,
+        channel=channel,
+        subject=subject,
+        description=description,
+        customer=customer,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        category=category,
+        service_type=service_type,
+        reminders=reminders,
+        now=now,
+    )
+    if outcome == InquiryOutcome.RESOLVE:
+        ticket = ticket_resolve_first_contact(ticket=ticket, actor=actor, note=answer, now=now)
+    elif outcome == InquiryOutcome.HAND_OFF:
+        ticket = ticket_hand_off(
+            ticket=ticket,
+            actor=actor,
+            to_user=to_user,
+            to_department=to_department,
+            problem_type=problem_type,
+            told_name=told_name,
+            told_extension=told_extension,
+            callback_phone=callback_phone.strip() or ticket.contact_phone,
+            callback_note=callback_note,
+            note=handoff_note,
+            now=now,
+        )
+    return ticket

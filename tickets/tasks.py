@@ -20,3 +20,11 @@ def deadlines_recompute(reason: str) -> int:
 @shared_task(name="tickets.tasks.notification_send", ignore_result=True)
 def notification_send(notification_id: int) -> bool:
     return notifications.notification_send(notification_id=notification_id)
+
+
+@shared_task(name="tickets.tasks.customer_notice_send", ignore_result=True)
+def customer_notice_send(event_id: int) -> bool:
+    """Deliver one completion notice (A4) through the customer notifier, at most once."""
+    from tickets import aftersales
+
+    return aftersales.customer_notice_deliver(event_id=event_id)

@@ -174,6 +174,8 @@ SERVICEDESK = {
     "SLA_SWEEP_BATCH": int(env("SLA_SWEEP_BATCH", "200")),
     # Dotted path of the notification sender (console, later e-mail / SMS).
     "NOTIFICATION_SENDER": env("NOTIFICATION_SENDER", "tickets.notifications.ConsoleSender"),
+    # Dotted path of the notifier that sends messages to customers (console, later SMS).
+    "CUSTOMER_NOTIFIER": env("CUSTOMER_NOTIFIER", "tickets.notifications.ConsoleCustomerNotifier"),
     # Attachments: largest file accepted, and the kinds of file (by extension) a desk needs.
     "ATTACHMENT_MAX_BYTES": int(env("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
     "ATTACHMENT_EXTENSIONS": env_list(

@@ -6,9 +6,13 @@ Without /usr/bin/chromium these tests are skipped, or fail under REQUIRE_SERVICE
 """
 
 import os
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
+
+from tickets.calendars import business_calendar_invalidate, calendar_seed
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -37,18 +41,42 @@ def browser():
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
-    # launch() starts chromium on a fresh temporary user-data dir of Playwright's own.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an event loop running in the test thread while the browser is
+    # open; the ORM calls the tests make themselves (arranging data, checking results) are still
+    # plain synchronous calls, so Django's async-safety guard is lifted for as long as it runs.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        # launch() starts chromium on a fresh temporary user-data dir of Playwright's own.
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(autouse=True)
+def seeded_data(transactional_db):
+    """What the migrations seed (SLA policies, the visa and hukou checklists) is there in every
+    browser test. The live server needs committed data, so each test ends by flushing the
+    database, seeded rows included; the seeds are idempotent and simply run again."""
+    for migration in ("tickets.migrations.0002_default_policies", "scripts_lib.migrations.0002_seed_visa_and_hukou"):
+        import_module(migration).seed(django_apps, None)
+
+
+@pytest.fixture(autouse=True)
+def official_calendar(seeded_data):
+    """The official working calendar is entered, as in any real centre (`make run` seeds it)."""
+    calendar_seed()
+    business_calendar_invalidate()
 
 
 @pytest.fixture
-def page(browser, live_server, monkeypatch):
-    # Playwright's sync API runs an event loop in the test thread; the ORM calls made by the test
-    # itself (arranging data, checking results) are still plain synchronous calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def page(browser, live_server):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}, base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(10_000)

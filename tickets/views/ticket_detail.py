@@ -20,12 +20,15 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets import permissions, selectors, services
 from tickets.exceptions import Conflict, IllegalTransition, InvalidInput, TicketError
 from tickets.forms import ACTION_FORMS, TEST_SCRIPT, ActionForm, AttachmentForm, DeskForm, NoteForm, TestResultForm
 from tickets.models import Deadline, DeadlineKind, DurationUnit, ProblemType, Ticket, TicketEvent
+from tickets.views.aftersales import aftersales_panel
+from tickets.views.materials import materials_panel
 
 Event = TicketEvent.Type
 
@@ -221,12 +224,12 @@ def _rebind(form: ActionForm, *, expected_version: int) -> ActionForm:
 # --- What the page shows ----------------------------------------------------------------------
 
 DEADLINE_STATE_LABELS = {
-    "running": _("Running"),
-    "paused": _("Paused"),
-    "warned": _("Due soon"),
-    "met": _("Met"),
-    "breached": _("Breached"),
-    "cancelled": _("Cancelled"),
+    "running": gettext_lazy("Running"),
+    "paused": gettext_lazy("Paused"),
+    "warned": gettext_lazy("Due soon"),
+    "met": gettext_lazy("Met"),
+    "breached": gettext_lazy("Breached"),
+    "cancelled": gettext_lazy("Cancelled"),
 }
 
 
@@ -442,7 +445,7 @@ def _render(
         "is_awaiting_test": ticket.status == Ticket.Status.AWAITING_TEST,
         "now": now,
         # Panels of other modules: each is None when it does not apply to this ticket.
-        "materials": None,
-        "aftersales": None,
+        "materials": materials_panel(request=request, ticket=ticket),
+        "aftersales": aftersales_panel(request=request, ticket=ticket),
     }
     return render(request, "tickets/ticket_detail.html", context, status=status)
