@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from tickets import admin_calendar  # noqa: F401
+from tickets.materials import FORM_FIELDS
 from tickets.models import (
     Bill,
     Category,
@@ -419,35 +420,16 @@ class ServiceConfirmationAdmin(TicketRecordAdmin):
     list_filter = ["service_type", "invoice_needed"]
     list_select_related = ["ticket", "service_type", "prepared_by"]
     search_fields = ["ticket__reference", "invoice_title"]
-    fields = [
-        "ticket",
-        "service_type",
-        "estimated_time",
-        "fee_amount",
-        "fee_covers",
-        "invoice_needed",
-        "invoice_title",
-        "after_service",
-        "prepared_by",
-        "prepared_at",
-        "updated_at",
-    ]
+    fields = ["ticket", *FORM_FIELDS, "prepared_by", "prepared_at", "updated_at"]
     readonly_fields = fields
 
 
-# --- After-sales: bills and document returns (A4, A5) ---------------------------------------
-
-
-class AftersalesRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Written only by tickets.aftersales (each write has its event); shown for visible tickets (K1)."""
-
-    def get_queryset(self, request):
-        visible = Ticket.objects.visible_to(request.user)
-        return super().get_queryset(request).filter(ticket__in=visible)
+# --- After-sales: bills and document returns (A4, A5): read-only ----------------------------
+# Written only through tickets.aftersales (each write has its event).
 
 
 @admin.register(Bill)
-class BillAdmin(AftersalesRecordAdmin):
+class BillAdmin(TicketRecordAdmin):
     list_display = ["ticket", "amount", "payment_due", "billed_at", "paid_at", "document_kind", "document_number"]
     list_filter = [("paid_at", admin.EmptyFieldListFilter), ("issued_at", admin.EmptyFieldListFilter), "document_kind"]
     list_select_related = ["ticket"]
@@ -472,7 +454,7 @@ class BillAdmin(AftersalesRecordAdmin):
 
 
 @admin.register(DocumentReturn)
-class DocumentReturnAdmin(AftersalesRecordAdmin):
+class DocumentReturnAdmin(TicketRecordAdmin):
     list_display = ["recorded_at", "ticket", "method", "documents", "tracking_number", "receipt_result"]
     list_filter = ["method", "receipt_result"]
     list_select_related = ["ticket"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -37,17 +37,25 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.notifications import get_customer_notifier, notification_create
-from tickets.services import _lock_any, _now, _record, _save, _staff_profile
+from tickets.services import (
+    _check_record_may_change,
+    _clean_text,
+    _local,
+    _lock_any,
+    _now,
+    _record,
+    _save,
+    _staff_profile,
+    _yuan,
+)
 from tickets.sla import SHANGHAI
 
 logger = logging.getLogger("tickets.aftersales")
 
 Event = TicketEvent.Type
-Status = Ticket.Status
 Method = DocumentReturn.Method
 Receipt = DocumentReturn.Receipt
 
-AMOUNT_LIMIT = Decimal("100000000")  # Bill.amount: 10 digits, 2 after the point
 # Who acts when the notifier delivers a queued completion notice.
 NOTIFIER_LABEL = "system"
 
@@ -55,51 +63,13 @@ NOTIFIER_LABEL = "system"
 # --- Checks -------------------------------------------------------------------------------------
 
 
-def _text(field: str, value: str | None, label: str, max_length: int, *, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InvalidInput(_("%(label)s is required.") % {"label": label}, field=field)
-    if len(value) > max_length:
-        raise InvalidInput(
-            _("%(label)s is too long: at most %(max)s characters (it has %(length)s).")
-            % {"label": label, "max": max_length, "length": len(value)},
-            field=field,
-        )
-    return value
-
-
-def _amount(value: Any) -> Decimal:
-    if value is None or value == "":
-        raise InvalidInput(_("The amount is required."), field="amount")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
-        raise InvalidInput(_("Enter the amount in yuan, for example 350 or 350.50."), field="amount")
-    if amount <= 0:
-        raise InvalidInput(_("The amount must be more than zero."), field="amount")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(_("Enter the amount to the fen at most (two decimal places)."), field="amount")
-    if amount >= AMOUNT_LIMIT:
-        raise InvalidInput(_("The amount is too large for a bill."), field="amount")
-    return amount.quantize(Decimal("0.01"))
-
-
 def _today(now: datetime) -> date:
     return now.astimezone(SHANGHAI).date()
 
 
-def _local(value: datetime) -> str:
-    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-
-
 def _check_not_closed(ticket: Ticket) -> None:
-    if ticket.status == Status.CLOSED:
-        raise IllegalTransition(
-            _("Ticket %(ref)s is closed: its after-sales record can no longer change. Reopen it first.")
-            % {"ref": ticket.reference}
-        )
+    # Documents often go back after the work is resolved: only a closed ticket is settled.
+    _check_record_may_change(ticket, record=_("its after-sales record"), while_resolved=True)
 
 
 def _bill_locked(ticket: Ticket) -> Bill:
@@ -107,10 +77,6 @@ def _bill_locked(ticket: Ticket) -> Bill:
     if bill is None:
         raise IllegalTransition(_("Ticket %(ref)s has no bill yet: issue the bill first.") % {"ref": ticket.reference})
     return bill
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 # --- The bill, the payment, the invoice or receipt (A4) ----------------------------------------
@@ -129,7 +95,7 @@ def bill_issue(
     """Bill the customer when the work starts (A4): one bill per ticket, paid by `payment_due`."""
     now = _now(now)
     _staff_profile(actor, field="actor")
-    amount = _amount(amount)
+    amount = _yuan("amount", amount, _("the amount"))
     if payment_due is None:
         raise InvalidInput(_("The payment due date is required."), field="payment_due")
     if payment_due < _today(now):
@@ -138,7 +104,7 @@ def bill_issue(
             % {"due": payment_due.isoformat()},
             field="payment_due",
         )
-    payment_method = _text("payment_method", payment_method, _("Payment method"), 50)
+    payment_method = _clean_text("payment_method", payment_method, _("Payment method"), 50)
     ticket = _lock_any(ticket)
     if not ticket.is_open:
         raise IllegalTransition(
@@ -188,7 +154,7 @@ def bill_confirm_payment(*, ticket: Ticket, actor, payment_method: str = "", now
             _("Only finance confirms payments; %(name)s is “%(role)s”. Ask finance to confirm it.")
             % {"name": profile.display_name, "role": profile.get_role_display()}
         )
-    payment_method = _text("payment_method", payment_method, _("Payment method"), 50)
+    payment_method = _clean_text("payment_method", payment_method, _("Payment method"), 50)
     ticket = _lock_any(ticket)
     _check_not_closed(ticket)
     bill = _bill_locked(ticket)
@@ -227,8 +193,8 @@ def bill_issue_document(
     now = _now(now)
     _staff_profile(actor, field="actor")
     check_choice("kind", kind, Bill.Document)
-    number = _text("number", number, _("The invoice or receipt number"), 50, required=True)
-    title = _text("title", title, _("The title"), 200)
+    number = _clean_text("number", number, _("The invoice or receipt number"), 50, required=True)
+    title = _clean_text("title", title, _("The title"), 200)
     ticket = _lock_any(ticket)
     _check_not_closed(ticket)
     bill = _bill_locked(ticket)
@@ -313,7 +279,7 @@ def customer_notify_completion(*, ticket: Ticket, actor, text: str = "", now: da
     to; the delivery itself is `customer_notice_deliver`, run once by a Celery task."""
     now = _now(now)
     _staff_profile(actor, field="actor")
-    text = _text("text", text, _("The message"), 500)
+    text = _clean_text("text", text, _("The message"), 500)
     ticket = _lock_any(ticket)
     _check_not_closed(ticket)
     phone = customer_phone(ticket)
@@ -451,10 +417,10 @@ def documents_return(
     now = _now(now)
     _staff_profile(actor, field="actor")
     check_choice("method", method, Method)
-    documents = _text("documents", documents, _("The documents returned"), 300, required=True)
+    documents = _clean_text("documents", documents, _("The documents returned"), 300, required=True)
     fields: dict[str, Any] = {}
     if method == Method.IN_PERSON:
-        fields["collected_by"] = _text("collected_by", collected_by, _("Who collected them"), 100, required=True)
+        fields["collected_by"] = _clean_text("collected_by", collected_by, _("Who collected them"), 100, required=True)
         collected_at = collected_at or now
         if collected_at.tzinfo is None:
             raise ValueError("collected_at must be an aware datetime, not a naive one")
@@ -465,13 +431,13 @@ def documents_return(
             )
         fields["collected_at"] = collected_at
     else:
-        fields["courier_company"] = _text(
+        fields["courier_company"] = _clean_text(
             "courier_company", courier_company, _("The courier company"), 100, required=True
         )
-        fields["tracking_number"] = _text(
+        fields["tracking_number"] = _clean_text(
             "tracking_number", tracking_number, _("The tracking number"), 50, required=True
         )
-        fields["courier_phone"] = _text(
+        fields["courier_phone"] = _clean_text(
             "courier_phone", courier_phone, _("The courier's phone for tracking"), 30, required=True
         )
         if expected_arrival is None:
@@ -528,7 +494,7 @@ def receipt_callback_record(
     now = _now(now)
     _staff_profile(actor, field="actor")
     check_choice("result", result, Receipt)
-    note = _text("note", note, _("The note"), 300, required=result == Receipt.NOT_RECEIVED)
+    note = _clean_text("note", note, _("The note"), 300, required=result == Receipt.NOT_RECEIVED)
     ticket = _lock_any(document_return.ticket_id)
     _check_not_closed(ticket)
     row = DocumentReturn.objects.select_for_update().filter(pk=document_return.pk).first()

@@ -25,7 +25,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count
 
-from tickets import services, sla
+from scripts_lib.models import ServiceType
+from tickets import aftersales, materials, selectors, services, sla
 from tickets.calendars import business_calendar_get
 from tickets.deadlines import sla_sweep
 from tickets.models import (
@@ -33,6 +34,7 @@ from tickets.models import (
     Customer,
     Deadline,
     Department,
+    MaterialCheck,
     Notification,
     ProblemRoute,
     ProblemType,
@@ -676,6 +678,7 @@ class _Builder:
         self.customers = self._customers()
         plans = [self._plan(scenario) for scenario in SCENARIOS for _n in range(scenario.count)]
         self._run(plans)
+        self._after_sales_cases()
         self._notifications_read()
         self._summarise()
         return self.summary
@@ -1000,6 +1003,106 @@ class _Builder:
         (No service marks notifications read yet; the admin's "mark as read" action updates them the same way.)
         """
         Notification.objects.filter(created_at__lt=self.now - timedelta(days=1)).update(is_read=True)
+
+    # Visa and hukou cases of today, through the whole after-sales path (A1–A5).
+
+    def _after_sales_cases(self) -> None:
+        """Four of today's counter cases, each stopped at a different step, so every panel of
+        the ticket page and the finance page has something to show."""
+        visa = ServiceType.objects.filter(code="visa").first()
+        hukou = ServiceType.objects.filter(code="hukou").first()
+        if visa is None or hukou is None:  # an administrator removed the seeded lists
+            return
+        clerk, finance = self.users[FRONT_DESK[0]], self.users["zhengshuang"]
+        category = self.categories["签证咨询", "材料清单"]
+        # This morning's counter work, one minute per step, ending no later than the demo's `now`
+        # and recent enough that no two-working-hour handoff has run out unswept.
+        start = self.now - timedelta(minutes=75)
+        step = itertools.count()
+
+        def at() -> datetime:
+            return min(start + timedelta(minutes=next(step)), self.now)
+
+        def case(customer: Customer, service_type: ServiceType, subject: str) -> Ticket:
+            reminders = [
+                {"text": reminder.text, "given": True}
+                for reminder in selectors.reminders_for_service_type(service_type=service_type)
+            ]
+            return services.ticket_create(
+                actor=clerk,
+                kind=Kind.AFTER_SALES,
+                channel=Channel.WALK_IN,
+                subject=subject,
+                customer=customer,
+                category=category if service_type == visa else self.categories["户口落户", "人才引进"],
+                service_type=service_type,
+                reminders=reminders,
+                now=at(),
+            )
+
+        def checked(ticket: Ticket, missing: tuple[str, ...] = (), pending: tuple[str, ...] = ()) -> None:
+            for row in materials.materials_start(ticket=ticket, actor=clerk, now=at()):
+                if row.name in pending:
+                    continue
+                state = MaterialCheck.State.MISSING if row.name in missing else MaterialCheck.State.RECEIVED
+                materials.material_mark(material=row, actor=clerk, state=state, now=at())
+
+        def confirmed(ticket: Ticket, fee: str) -> None:
+            materials.service_confirmation_save(
+                ticket=ticket,
+                actor=clerk,
+                service_type=ticket.service_type,
+                estimated_time="材料齐全后 10 个工作日",
+                fee_amount=fee,
+                fee_covers="代办服务费及使馆签证费",
+                invoice_needed=True,
+                invoice_title=ticket.customer.company or ticket.customer.name,
+                after_service="出签后电话通知客户，护照本人领取或快递寄回。",
+                now=at(),
+            )
+
+        # 1. Materials checked, one required document missing and confirmed in writing; billed, unpaid.
+        first = case(self.customers[0], visa, "申根签证代办")
+        checked(first, missing=("财产证明", "准假信"))
+        materials.materials_confirm_missing(
+            ticket=first, actor=clerk, signed_name=self.customers[0].name, is_confirmed=True, now=at()
+        )
+        confirmed(first, "980")
+        today = self.now.astimezone(sla.SHANGHAI).date()
+        aftersales.bill_issue(ticket=first, actor=clerk, amount="980", payment_due=today + timedelta(days=3), now=at())
+
+        # 2. Paid, invoiced, completed and sent back by courier: the receipt call is owed.
+        second = case(self.customers[1], visa, "日本单次旅游签证")
+        checked(second)
+        confirmed(second, "450")
+        aftersales.bill_issue(ticket=second, actor=clerk, amount="450", payment_due=today, now=at())
+        aftersales.bill_confirm_payment(ticket=second, actor=finance, payment_method="微信支付", now=at())
+        aftersales.bill_issue_document(
+            ticket=second, actor=finance, kind="invoice", number="04417392", title="", now=at()
+        )
+        services.ticket_resolve(ticket=second, actor=clerk, resolution="已出签，护照快递寄回。", now=at())
+        aftersales.customer_notify_completion(ticket=second, actor=clerk, now=at())
+        aftersales.documents_return(
+            ticket=second,
+            actor=clerk,
+            method="courier",
+            documents="护照原件、签证页复印件",
+            courier_company="顺丰速运",
+            tracking_number="SF1428830219657",
+            courier_phone="95338",
+            expected_arrival=today + timedelta(days=1),
+            now=at(),
+        )
+
+        # 3. Paid, waiting for finance's receipt.
+        third = case(self.customers[2], visa, "美国商务签证面签辅导")
+        checked(third)
+        aftersales.bill_issue(ticket=third, actor=clerk, amount="1200", payment_due=today, now=at())
+        aftersales.bill_confirm_payment(ticket=third, actor=finance, payment_method="银行转账", now=at())
+
+        # 4. Hukou: the checklist is still being gone through, so the case cannot move on yet.
+        fourth = case(self.customers[3], hukou, "应届毕业生落户办理")
+        checked(fourth, missing=("户口迁移证原件",), pending=("一寸照片五张", "身份证复印件"))
 
     def _summarise(self) -> None:
         summary = self.summary

@@ -49,6 +49,17 @@ def _text(label, *, required: bool = False, max_length: int | None = None, rows:
     return forms.CharField(label=label, required=required, max_length=max_length, widget=widget, **kwargs)
 
 
+def describe_attachment_limits(field: forms.FileField) -> None:
+    """Tell the user which files are kept and how large (the attachment service checks them,
+    so the limits live in one place: settings.SERVICEDESK)."""
+    limits = settings.SERVICEDESK
+    field.help_text = _("%(types)s; up to %(size)s.") % {
+        "types": ", ".join(limits["ATTACHMENT_EXTENSIONS"]),
+        "size": filesizeformat(limits["ATTACHMENT_MAX_BYTES"]),
+    }
+    field.widget.attrs["accept"] = ",".join(f".{ext}" for ext in limits["ATTACHMENT_EXTENSIONS"])
+
+
 class ActionForm(DeskForm):
     """One verb on the ticket page. `title`, `submit` and `intro` are what the page shows."""
 
@@ -83,15 +94,21 @@ class ColleagueChoiceField(forms.ModelChoiceField):
         }
 
 
-class HandOffForm(ActionForm):
-    verb = "hand_off"
-    title = _("Hand off")
-    submit = _("Hand off")
-    intro = _(
-        "Pass the question to a colleague, a department, or by problem type. You stay its first "
-        "responder (首问负责). Tell the customer the colleague's name and extension."
-    )
-    is_primary = True
+# The hand-off fields, named as the arguments of services.ticket_hand_off.
+HANDOFF_FIELDS = (
+    "to_user",
+    "to_department",
+    "problem_type",
+    "told_name",
+    "told_extension",
+    "callback_phone",
+    "callback_note",
+)
+
+
+class HandOffFieldsMixin(forms.Form):
+    """Who takes the question and what the customer is told (T1, T5): HANDOFF_FIELDS, on the
+    ticket page's hand-off form and in the hand-off branch of the new inquiry form."""
 
     to_user = ColleagueChoiceField(
         label=_("Colleague"),
@@ -120,13 +137,25 @@ class HandOffForm(ActionForm):
     )
     callback_phone = _text(_("Callback phone"), max_length=30)
     callback_note = _text(_("Best time to call back"), max_length=200)
-    note = _text(_("For the colleague"), rows=2)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_user"].queryset = selectors.staff_list_for_handoff()
         self.fields["to_department"].queryset = selectors.department_list_active()
         self.fields["callback_phone"].widget.input_type = "tel"
+
+
+class HandOffForm(HandOffFieldsMixin, ActionForm):
+    verb = "hand_off"
+    title = _("Hand off")
+    submit = _("Hand off")
+    intro = _(
+        "Pass the question to a colleague, a department, or by problem type. You stay its first "
+        "responder (首问负责). Tell the customer the colleague's name and extension."
+    )
+    is_primary = True
+
+    note = _text(_("For the colleague"), rows=2)
 
 
 class ReplyForm(ActionForm):
@@ -271,9 +300,4 @@ class AttachmentForm(DeskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        limits = settings.SERVICEDESK
-        self.fields["file"].help_text = _("%(types)s; up to %(size)s.") % {
-            "types": ", ".join(limits["ATTACHMENT_EXTENSIONS"]),
-            "size": filesizeformat(limits["ATTACHMENT_MAX_BYTES"]),
-        }
-        self.fields["file"].widget.attrs["accept"] = ",".join(f".{ext}" for ext in limits["ATTACHMENT_EXTENSIONS"])
+        describe_attachment_limits(self.fields["file"])

@@ -11,13 +11,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tickets.forms import DeskForm
+from tickets.forms import DeskForm, _text
 from tickets.models import Bill, DocumentReturn
-
-
-def _text(label, *, required: bool = False, max_length: int | None = None, rows: int | None = None, **kwargs):
-    widget = forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput()
-    return forms.CharField(label=label, required=required, max_length=max_length, widget=widget, **kwargs)
 
 
 def _date(label, **kwargs):

@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from tickets import selectors
-from tickets.forms import ColleagueChoiceField, DeskForm, _text
-from tickets.models import Customer, ProblemType, Ticket
+from tickets.forms import HANDOFF_FIELDS, DeskForm, HandOffFieldsMixin, _text
+from tickets.models import Customer, Ticket
 from tickets.services import InquiryOutcome
 
 NEW_CUSTOMER = "new"
@@ -27,16 +27,7 @@ CONTACT_ONLY = "contact"
 NEW_CUSTOMER_FIELDS = ("new_name", "new_phone", "new_company", "new_id_number")
 BRANCH_FIELDS: dict[str, tuple[str, ...]] = {
     InquiryOutcome.RESOLVE: ("answer",),
-    InquiryOutcome.HAND_OFF: (
-        "to_user",
-        "to_department",
-        "problem_type",
-        "told_name",
-        "told_extension",
-        "callback_phone",
-        "callback_note",
-        "handoff_note",
-    ),
+    InquiryOutcome.HAND_OFF: (*HANDOFF_FIELDS, "handoff_note"),
     InquiryOutcome.KEEP_OPEN: (),
 }
 
@@ -58,8 +49,24 @@ def parse_pk(value: str) -> int | None:
     return int(value)
 
 
-class InquiryForm(DeskForm):
+class InquiryForm(HandOffFieldsMixin, DeskForm):
     prefix_id = "inquiry"
+    # The hand-off fields (HandOffFieldsMixin) come after the answer, where the page shows them.
+    field_order = [
+        "phone",
+        "contact_name",
+        "customer",
+        *NEW_CUSTOMER_FIELDS,
+        "channel",
+        "category",
+        "service_type",
+        "subject",
+        "description",
+        "reminders_for",
+        "given",
+        "outcome",
+        "answer",
+    ]
 
     # The caller
     phone = _text(
@@ -115,33 +122,6 @@ class InquiryForm(DeskForm):
         error_messages={"required": _("Choose the outcome: resolved now, hand off, or keep open.")},
     )
     answer = _text(_("The answer given"), rows=3)
-    to_user = ColleagueChoiceField(
-        label=_("Colleague"),
-        queryset=None,
-        required=False,
-        empty_label="—",
-        error_messages={"invalid_choice": _("That colleague is not an active staff member; choose another.")},
-    )
-    to_department = forms.ModelChoiceField(
-        label=_("or a department"),
-        queryset=None,
-        required=False,
-        empty_label="—",
-        help_text=_("The customer is told the department head's name and extension."),
-        error_messages={"invalid_choice": _("That department is not active; choose another.")},
-    )
-    problem_type = forms.ChoiceField(
-        label=_("or route by problem type"),
-        choices=[("", "—"), *ProblemType.choices],
-        required=False,
-        help_text=_("Sales/business → product; technical → technical support; service quality → customer service."),
-    )
-    told_name = _text(_("Name told to the customer"), max_length=100, help_text=_("Blank: the colleague's name."))
-    told_extension = _text(
-        _("Extension told to the customer"), max_length=20, help_text=_("Blank: the colleague's extension.")
-    )
-    callback_phone = _text(_("Callback phone"), max_length=30, help_text=_("Blank: the caller's phone."))
-    callback_note = _text(_("Best time to call back"), max_length=200)
     handoff_note = _text(_("For the colleague"), rows=2)
 
     def __init__(self, *args, **kwargs):
@@ -155,8 +135,7 @@ class InquiryForm(DeskForm):
         self.shown_service_type = self._service_types.get(str(self._raw("service_type") or ""))
         self.reminders = selectors.reminders_for_service_type(service_type=self.shown_service_type)
         self.fields["given"].choices = [(str(reminder.pk), reminder.text) for reminder in self.reminders]
-        self.fields["to_user"].queryset = selectors.staff_list_for_handoff()
-        self.fields["to_department"].queryset = selectors.department_list_active()
+        self.fields["callback_phone"].help_text = _("Blank: the caller's phone.")
         for name in ("phone", "new_phone", "callback_phone"):
             self.fields[name].widget.input_type = "tel"
             self.fields[name].widget.attrs.update(inputmode="tel", autocomplete="off")

@@ -8,13 +8,11 @@ raises on the field it names.
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.db.models import Q
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from scripts_lib.models import ServiceType
-from tickets.forms import DeskForm
+from tickets.forms import DeskForm, describe_attachment_limits
 from tickets.models import MaterialCheck
 
 
@@ -87,12 +85,7 @@ class MissingConfirmationForm(DeskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        limits = settings.SERVICEDESK
-        self.fields["scan"].help_text = _("%(types)s; up to %(size)s.") % {
-            "types": ", ".join(limits["ATTACHMENT_EXTENSIONS"]),
-            "size": filesizeformat(limits["ATTACHMENT_MAX_BYTES"]),
-        }
-        self.fields["scan"].widget.attrs["accept"] = ",".join(f".{ext}" for ext in limits["ATTACHMENT_EXTENSIONS"])
+        describe_attachment_limits(self.fields["scan"])
 
 
 class ServiceConfirmationForm(DeskForm):

@@ -14,7 +14,7 @@ the ticket row locked before anything is checked, one TicketEvent per write.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -24,54 +24,26 @@ from scripts_lib.models import RequiredDocument, ServiceType
 from tickets import selectors, services
 from tickets.exceptions import IllegalTransition, InvalidInput, check_choice
 from tickets.models import MaterialCheck, MissingMaterialsConfirmation, ServiceConfirmation, Ticket, TicketEvent
-from tickets.services import _lock_any, _now, _record, _save, _staff_profile
+from tickets.services import (
+    _check_record_may_change,
+    _clean_text,
+    _lock_any,
+    _now,
+    _record,
+    _save,
+    _staff_profile,
+    _yuan,
+)
 
 Event = TicketEvent.Type
 Material = MaterialCheck.State
-
-FEE_LIMIT = Decimal("100000000")  # ServiceConfirmation.fee_amount: 10 digits, 2 after the point
 
 
 # --- Checks -------------------------------------------------------------------------------------
 
 
 def _check_open(ticket: Ticket) -> None:
-    if not ticket.is_open:
-        raise IllegalTransition(
-            _("Ticket %(ref)s is “%(status)s”: its materials and service form can no longer change. Reopen it first.")
-            % {"ref": ticket.reference, "status": ticket.get_status_display()}
-        )
-
-
-def _text(field: str, value: str, label: str, max_length: int, *, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InvalidInput(_("%(label)s is required.") % {"label": label}, field=field)
-    if len(value) > max_length:
-        raise InvalidInput(
-            _("%(label)s is too long: at most %(max)s characters (it has %(length)s).")
-            % {"label": label, "max": max_length, "length": len(value)},
-            field=field,
-        )
-    return value
-
-
-def _fee(value: Any) -> Decimal:
-    if value is None or value == "":
-        raise InvalidInput(_("The fee is required (enter 0 if the service is free)."), field="fee_amount")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
-        raise InvalidInput(_("Enter the fee in yuan, for example 350 or 350.50."), field="fee_amount")
-    if amount < 0:
-        raise InvalidInput(_("The fee cannot be negative."), field="fee_amount")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(_("Enter the fee to the fen at most (two decimal places)."), field="fee_amount")
-    if amount >= FEE_LIMIT:
-        raise InvalidInput(_("The fee is too large for the form."), field="fee_amount")
-    return amount.quantize(Decimal("0.01"))
+    _check_record_may_change(ticket, record=_("its materials and service form"))
 
 
 def _document_list(rows: list[MaterialCheck]) -> list[dict[str, Any]]:
@@ -238,7 +210,7 @@ def material_mark(
     check_choice("state", state, Material)
     if state not in MARKABLE:
         raise InvalidInput(_("Mark the document received, missing or returned."), field="state")
-    reason = _text("reason", reason, _("The reason"), 300)
+    reason = _clean_text("reason", reason, _("The reason"), 300)
     if state == Material.RETURNED and not reason:
         raise InvalidInput(
             _("Say why the document is returned (false or unsuitable), so the customer gets an explanation."),
@@ -302,7 +274,7 @@ def materials_confirm_missing(
     an attachment, within the attachment limits)."""
     now = _now(now)
     _staff_profile(actor, field="actor")
-    signed_name = _text("signed_name", signed_name, _("The customer's name as signed"), 100)
+    signed_name = _clean_text("signed_name", signed_name, _("The customer's name as signed"), 100)
     is_confirmed = bool(is_confirmed)
     if scan is None and not signed_name and not is_confirmed:
         raise InvalidInput(
@@ -417,18 +389,18 @@ def service_confirmation_save(
     _staff_profile(actor, field="actor")
     if service_type is None:
         raise InvalidInput(_("Choose the service type."), field="service_type")
-    estimated_time = _text("estimated_time", estimated_time, _("The estimated service time"), 100, required=True)
-    fee = _fee(fee_amount)
-    fee_covers = _text("fee_covers", fee_covers, _("What the fee covers"), 300)
+    estimated_time = _clean_text("estimated_time", estimated_time, _("The estimated service time"), 100, required=True)
+    fee = _yuan("fee_amount", fee_amount, _("the fee"), allow_zero=True)
+    fee_covers = _clean_text("fee_covers", fee_covers, _("What the fee covers"), 300)
     invoice_needed = bool(invoice_needed)
-    invoice_title = _text("invoice_title", invoice_title, _("The invoice title"), 200)
+    invoice_title = _clean_text("invoice_title", invoice_title, _("The invoice title"), 200)
     if invoice_needed and not invoice_title:
         raise InvalidInput(
             _("The customer needs an invoice: ask for the invoice title and enter it."), field="invoice_title"
         )
     if not invoice_needed:
         invoice_title = ""
-    after_service = _text("after_service", after_service, _("What happens after the service"), 2000)
+    after_service = _clean_text("after_service", after_service, _("What happens after the service"), 2000)
     ticket = _lock_any(ticket)
     _check_open(ticket)
     confirmation = ServiceConfirmation.objects.select_for_update().filter(ticket=ticket).first()

@@ -109,6 +109,16 @@ def verbs_offered(user, ticket: Ticket, legal: list[str]) -> list[str]:
     return offered
 
 
+def _role_in(user, roles: frozenset[str]) -> bool:
+    """An active, signed-in user whose staff role is one of `roles` (a superuser always is)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    profile = _profile(user)
+    return profile is not None and profile.role in roles
+
+
 # --- Materials checklist and service confirmation form (A1, A3) ------------------------------
 
 # Who checks a customer's documents, records their written confirmation of missing ones and
@@ -123,12 +133,7 @@ def user_may_check_materials(user) -> bool:
 
     On a ticket they can see: the caller fetches the ticket through the access rule first (a
     ticket they may not see is a 404, never a 403)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    profile = _profile(user)
-    return profile is not None and profile.role in MATERIALS_ROLES
+    return _role_in(user, MATERIALS_ROLES)
 
 
 # --- After-sales: bill, payment, invoice/receipt, completion notice, document return (A4, A5) --
@@ -145,15 +150,6 @@ AFTERSALES_ROLES: frozenset[str] = frozenset(
 DOCUMENT_ROLES: frozenset[str] = frozenset({Role.FINANCE, Role.DEPT_HEAD, Role.SUPERVISOR, Role.ADMIN})
 # Who sees the finance page (bills to confirm and to invoice).
 FINANCE_PAGE_ROLES: frozenset[str] = frozenset({Role.FINANCE, Role.SUPERVISOR, Role.ADMIN})
-
-
-def _role_in(user, roles: frozenset[str]) -> bool:
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    profile = _profile(user)
-    return profile is not None and profile.role in roles
 
 
 def user_may_bill(user) -> bool:

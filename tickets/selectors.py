@@ -60,6 +60,11 @@ def ticket_get_visible(*, user, reference: str) -> Ticket | None:
     )
 
 
+def ticket_event_list(*, ticket: Ticket) -> QuerySet[TicketEvent]:
+    """The ticket's full record, oldest first, with who did each thing."""
+    return TicketEvent.objects.filter(ticket=ticket).select_related("actor").order_by("created_at", "id")
+
+
 def deadline_list_for_ticket(*, ticket: Ticket) -> QuerySet[Deadline]:
     return Deadline.objects.filter(ticket=ticket).order_by("started_at", "id")
 

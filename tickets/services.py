@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import TextChoices
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -41,6 +43,10 @@ from tickets.sla import SHANGHAI
 
 Status = Ticket.Status
 Event = TicketEvent.Type
+
+# The clocks of answering the question (S1–S3): resolving stops these. A receipt call owed for
+# documents sent back (A5) outlives the resolution and ends with its call, or when the ticket closes.
+CASE_CLOCKS = (DeadlineKind.HANDOFF, DeadlineKind.REPLY, DeadlineKind.TEST_CALLBACK)
 
 OPEN_STATUSES = frozenset(
     {Status.OPEN, Status.HANDED_OFF, Status.REPLIED, Status.AWAITING_TEST, Status.WAITING_CUSTOMER}
@@ -80,6 +86,10 @@ VERB_LABELS = {
 
 PRIORITY_LADDER = [Ticket.Priority.LOW, Ticket.Priority.NORMAL, Ticket.Priority.HIGH, Ticket.Priority.URGENT]
 
+FEN = Decimal("0.01")
+# Sums of money are stored with 10 digits, 2 after the point (Bill.amount, ServiceConfirmation.fee_amount).
+MONEY_LIMIT = Decimal("100000000")
+
 
 def allowed_verbs(status: str) -> list[str]:
     """The verbs legal from a status (what a page may offer)."""
@@ -112,10 +122,69 @@ def _staff_profile(user, *, field: str) -> StaffProfile:
 
 
 def _required_text(field: str, value: str, label: str) -> str:
+    return _clean_text(field, value, label, required=True)
+
+
+def _clean_text(
+    field: str, value: str | None, label: str, max_length: int | None = None, *, required: bool = False
+) -> str:
+    """The text stripped; refused when `required` and blank, or longer than `max_length`.
+    `label` names the field at the start of a sentence ("The note")."""
     value = (value or "").strip()
-    if not value:
+    if required and not value:
         raise InvalidInput(_("%(label)s is required.") % {"label": label}, field=field)
+    if max_length is not None and len(value) > max_length:
+        raise InvalidInput(
+            _("%(label)s is too long: at most %(max)s characters (it has %(length)s).")
+            % {"label": label, "max": max_length, "length": len(value)},
+            field=field,
+        )
     return value
+
+
+def _yuan(field: str, value: Any, noun: str, *, allow_zero: bool = False) -> Decimal:
+    """A sum of money in yuan, to the fen, below MONEY_LIMIT. `noun` names it inside a sentence
+    ("the amount", "the fee"). More than zero, or with `allow_zero` (a free service) not negative."""
+    label = capfirst(noun)
+    if value is None or value == "":
+        if allow_zero:
+            message = _("%(label)s is required (enter 0 if the service is free).")
+        else:
+            message = _("%(label)s is required.")
+        raise InvalidInput(message % {"label": label}, field=field)
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise InvalidInput(_("Enter %(noun)s in yuan, for example 350 or 350.50.") % {"noun": noun}, field=field)
+    if allow_zero and amount < 0:
+        raise InvalidInput(_("%(label)s cannot be negative.") % {"label": label}, field=field)
+    if not allow_zero and amount <= 0:
+        raise InvalidInput(_("%(label)s must be more than zero.") % {"label": label}, field=field)
+    if amount != amount.quantize(FEN):
+        raise InvalidInput(_("Enter %(noun)s to the fen at most (two decimal places).") % {"noun": noun}, field=field)
+    if amount >= MONEY_LIMIT:
+        raise InvalidInput(
+            _("%(label)s is too large: at most ¥%(max)s.") % {"label": label, "max": MONEY_LIMIT - FEN},
+            field=field,
+        )
+    return amount.quantize(FEN)
+
+
+def _check_record_may_change(ticket: Ticket, *, record: str, while_resolved: bool = False) -> None:
+    """Refuse to change a ticket's side record (`record`: "its materials and service form", "its
+    after-sales record") once the ticket is resolved, or with `while_resolved` once it is closed."""
+    if ticket.status == Status.CLOSED or (ticket.status == Status.RESOLVED and not while_resolved):
+        raise IllegalTransition(
+            _("Ticket %(ref)s is “%(status)s”: %(record)s can no longer change. Reopen it first.")
+            % {"ref": ticket.reference, "status": ticket.get_status_display(), "record": record}
+        )
+
+
+def _local(value: datetime) -> str:
+    """A moment as the desk reads it: Asia/Shanghai, to the minute."""
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 # --- Locking, transitions, events -----------------------------------------------------------
@@ -329,7 +398,7 @@ def ticket_resolve_first_contact(
     ticket.outcome = Ticket.Outcome.FIRST_CONTACT
     ticket.resolved_at = now
     _save(ticket, now, ["status", "outcome", "resolved_at"])
-    dl.deadlines_cancel(ticket=ticket, now=now)
+    dl.deadlines_cancel(ticket=ticket, now=now, kinds=CASE_CLOCKS)
     _record(ticket, type=Event.RESOLVED_FIRST_CONTACT, actor=actor, now=now, status_before=before, note=note)
     return ticket
 
@@ -596,7 +665,7 @@ def ticket_resolve(
     ticket.resolved_at = now
     _save(ticket, now, ["status", "outcome", "resolved_at"])
     dl.deadlines_meet(ticket=ticket, kinds=(DeadlineKind.REPLY,), now=now)
-    dl.deadlines_cancel(ticket=ticket, now=now)
+    dl.deadlines_cancel(ticket=ticket, now=now, kinds=CASE_CLOCKS)
     _record(ticket, type=Event.RESOLVED, actor=actor, now=now, status_before=before, note=resolution)
     return ticket
 
@@ -612,6 +681,7 @@ def ticket_close(
     ticket.status = Status.CLOSED
     ticket.closed_at = now
     _save(ticket, now, ["status", "closed_at"])
+    dl.deadlines_cancel(ticket=ticket, now=now)
     _record(ticket, type=Event.CLOSED, actor=actor, now=now, status_before=before, note=note)
     return ticket
 
@@ -822,7 +892,7 @@ def ticket_sla_warn(*, ticket: Ticket, deadline: Deadline, now: datetime) -> Non
         % {
             "ref": ticket.reference,
             "deadline": deadline.get_kind_display(),
-            "due": deadline.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+            "due": _local(deadline.due_at),
         },
     )
 
@@ -842,7 +912,7 @@ def ticket_sla_breach(*, ticket: Ticket, deadline: Deadline, now: datetime) -> s
         ticket.outcome = Ticket.Outcome.TEST_TIMEOUT
         ticket.resolved_at = now
         _save(ticket, now, ["status", "outcome", "resolved_at"])
-        dl.deadlines_cancel(ticket=ticket, now=now)
+        dl.deadlines_cancel(ticket=ticket, now=now, kinds=CASE_CLOCKS)
         _record(
             ticket,
             type=Event.TEST_TIMEOUT,
@@ -862,7 +932,7 @@ def ticket_sla_breach(*, ticket: Ticket, deadline: Deadline, now: datetime) -> s
         reason=_("%(deadline)s missed (due %(due)s)")
         % {
             "deadline": deadline.get_kind_display(),
-            "due": deadline.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+            "due": _local(deadline.due_at),
         },
         data={"source": "sla", "deadline": deadline.kind, "due_at": deadline.due_at.isoformat()},
     )

@@ -176,6 +176,8 @@ SERVICEDESK = {
     "NOTIFICATION_SENDER": env("NOTIFICATION_SENDER", "tickets.notifications.ConsoleSender"),
     # Dotted path of the notifier that sends messages to customers (console, later SMS).
     "CUSTOMER_NOTIFIER": env("CUSTOMER_NOTIFIER", "tickets.notifications.ConsoleCustomerNotifier"),
+    # The centre's name printed on the service confirmation form (blank: "Customer Service Centre").
+    "CENTRE_NAME": env("CENTRE_NAME", ""),
     # Attachments: largest file accepted, and the kinds of file (by extension) a desk needs.
     "ATTACHMENT_MAX_BYTES": int(env("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
     "ATTACHMENT_EXTENSIONS": env_list(

@@ -76,12 +76,38 @@ def official_calendar(seeded_data):
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}, base_url=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+def new_page(browser, live_server):
+    """new_page() opens a fresh browser window (its own cookies) on the live server, in Chinese."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}, base_url=live_server.url)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.fixture
+def page_of(new_page):
+    """page_of("engineer") is a second person, signed in at their own desk in their own window."""
+
+    def open_as(username: str):
+        page = new_page()
+        sign_in(page, username)
+        page.wait_for_url("**/")
+        return page
+
+    return open_as
 
 
 @pytest.fixture

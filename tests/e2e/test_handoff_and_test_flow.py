@@ -11,7 +11,7 @@ from tickets.deadlines import sla_sweep
 from tickets.models import Deadline, DeadlineKind, Ticket
 
 
-def test_hand_off_handler_result_then_test_window_runs_out(browser, page, live_server, clerk, engineer, screenshot):
+def test_hand_off_handler_result_then_test_window_runs_out(page, page_of, clerk, engineer, screenshot):
     ticket = new_ticket(clerk, now=timezone.now(), subject="宽带间歇性断线")
 
     # The clerk hands the question to the engineer and is told what to say to the customer.
@@ -28,14 +28,7 @@ def test_hand_off_handler_result_then_test_window_runs_out(browser, page, live_s
     screenshot(page, "10-ticket-handed-off")
 
     # The engineer sees it on their desk and records the result.
-    engineer_context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    engineer_page = engineer_context.new_page()
-    engineer_page.set_default_timeout(10_000)
-    engineer_page.goto(live_server.url + "/login/")
-    engineer_page.get_by_label("用户名").fill("engineer")
-    engineer_page.get_by_label("密码").fill("pass-1234")
-    engineer_page.get_by_role("button", name="登录").click()
-    engineer_page.wait_for_url(live_server.url + "/")
+    engineer_page = page_of("engineer")
     engineer_page.get_by_role("link", name=ticket.reference).first.click()
     engineer_page.locator("#action-reply summary").click()
     engineer_page.locator("#action-reply textarea[name=result]").fill("请客户重启光猫后观察一天。")
@@ -44,7 +37,6 @@ def test_hand_off_handler_result_then_test_window_runs_out(browser, page, live_s
         "已回复" in engineer_page.locator(".detail-tags .pill").first.inner_text()
         or "处理" in engineer_page.locator(".status").first.inner_text()
     )
-    engineer_context.close()
 
     # Back at the desk: ask the customer to test; the script to read is on the page.
     page.reload()

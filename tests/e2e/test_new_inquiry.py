@@ -50,3 +50,11 @@ def test_new_inquiry_with_reminders_handed_off_to_a_colleague(page, clerk, engin
     assert "后到期" in deadlines
     assert page.locator("#reminders").get_by_text("护照有效期").is_visible()
     screenshot(page, "04-inquiry-handed-off")
+
+    # The ticket is in the list, and on the customer's page.
+    page.goto("/tickets/?q=13812345678")
+    assert ticket.reference in page.locator("main").inner_text()
+    screenshot(page, "05-ticket-list")
+    page.goto(f"/customers/{customer.pk}/")
+    assert ticket.reference in page.locator("main").inner_text()
+    screenshot(page, "06-customer")

@@ -1,12 +1,28 @@
-"""Bring tickets into a given status through the real services, and snapshot them."""
+"""Test data made through the real services (tickets in a given status, bills, returns, uploads),
+and snapshots of what a refused action must leave untouched."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 
+from scripts_lib.models import ServiceType
 from tests.clock import at
-from tickets import services
-from tickets.models import Deadline, Notification, Ticket, TicketEvent
+from tickets import aftersales, services
+from tickets.models import (
+    Bill,
+    Customer,
+    Deadline,
+    DocumentReturn,
+    Notification,
+    ServiceConfirmation,
+    Ticket,
+    TicketEvent,
+    TicketSequence,
+)
 
 T0 = at("2026-03-02 10:00")  # a Monday in an ordinary week
 
@@ -57,3 +73,74 @@ def snapshot(ticket: Ticket) -> dict:
         "deadlines": list(Deadline.objects.filter(ticket=ticket).order_by("pk").values()),
         "notifications": Notification.objects.count(),
     }
+
+
+def written() -> dict[str, int]:
+    """Every row taking a call could write (a refused one writes none of them)."""
+    return {
+        "customers": Customer.objects.count(),
+        "tickets": Ticket.objects.count(),
+        "events": TicketEvent.objects.count(),
+        "deadlines": Deadline.objects.count(),
+        "notifications": Notification.objects.count(),
+        "sequences": sum(TicketSequence.objects.values_list("last_value", flat=True)),
+    }
+
+
+def upload(name: str = "scan.pdf", content: bytes = b"%PDF-1.4 test", content_type: str = "application/pdf"):
+    """A file as the browser uploads it."""
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+# --- After-sales (A4, A5) -----------------------------------------------------------------------
+
+BILL = {"amount": Decimal("1200.00"), "payment_due": date(2026, 3, 10), "payment_method": "银行转账"}
+COURIER_DETAILS = {
+    "method": DocumentReturn.Method.COURIER,
+    "documents": "护照原件",
+    "courier_company": "顺丰速运",
+    "tracking_number": "SF1234567890",
+    "courier_phone": "95338",
+}
+
+
+def aftersales_state(ticket: Ticket) -> dict:
+    """Everything a refused after-sales action must leave untouched."""
+    return snapshot(ticket) | {
+        "bills": list(Bill.objects.filter(ticket=ticket).values()),
+        "returns": list(DocumentReturn.objects.filter(ticket=ticket).values()),
+    }
+
+
+def bill_issued(ticket: Ticket, actor, *, now: datetime, **overrides) -> Bill:
+    """The ticket's bill: ¥1200.00 by bank transfer, to be paid by 2026-03-10 (unless overridden)."""
+    return aftersales.bill_issue(ticket=ticket, actor=actor, now=now, **(BILL | overrides))
+
+
+def bill_paid(ticket: Ticket, clerk, finance_user, *, billed_at: datetime, paid_at: datetime) -> Bill:
+    """The bill issued by the clerk, and its payment confirmed by finance."""
+    bill_issued(ticket, clerk, now=billed_at)
+    return aftersales.bill_confirm_payment(ticket=ticket, actor=finance_user, now=paid_at)
+
+
+def courier_return(
+    ticket: Ticket, actor, *, now: datetime, arrival: date = date(2026, 3, 4), **overrides
+) -> DocumentReturn:
+    """The passport sent back by SF Express, expected on `arrival`."""
+    fields = COURIER_DETAILS | {"expected_arrival": arrival} | overrides
+    return aftersales.documents_return(ticket=ticket, actor=actor, now=now, **fields)
+
+
+def invoice_agreed(ticket: Ticket, clerk, *, now: datetime) -> ServiceConfirmation:
+    """The service confirmation form (A1): ¥1200, an invoice made out to 杭州某某贸易有限公司."""
+    return ServiceConfirmation.objects.create(
+        ticket=ticket,
+        service_type=ServiceType.objects.first(),
+        estimated_time="10 个工作日",
+        fee_amount=Decimal("1200"),
+        invoice_needed=True,
+        invoice_title="杭州某某贸易有限公司",
+        prepared_by=clerk,
+        prepared_at=now,
+        updated_at=now,
+    )

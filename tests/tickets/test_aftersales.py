@@ -12,14 +12,22 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from scripts_lib.models import ServiceType
 from tests.clock import at
 from tests.factories import CustomerFactory, StaffFactory
-from tests.tickets.helpers import T0, new_ticket, snapshot
+from tests.tickets.helpers import (
+    T0,
+    aftersales_state,
+    bill_issued,
+    bill_paid,
+    courier_return,
+    invoice_agreed,
+    new_ticket,
+)
 from tickets import aftersales, services, tasks
 from tickets.calendars import business_calendar_invalidate, calendar_seed
 from tickets.deadlines import sla_sweep
@@ -30,7 +38,6 @@ from tickets.models import (
     DeadlineKind,
     DocumentReturn,
     Notification,
-    ServiceConfirmation,
     StaffProfile,
     Ticket,
     TicketEvent,
@@ -46,13 +53,6 @@ IN_PERSON = DocumentReturn.Method.IN_PERSON
 
 
 @pytest.fixture
-def finance_user(db):
-    return StaffFactory(
-        user__username="cashier", user__first_name="钱会计", extension="8500", role=StaffProfile.Role.FINANCE
-    ).user
-
-
-@pytest.fixture
 def official_2026(db):
     """The official 2026 schedule (holidays and make-up workdays), as `seed_calendar` stores it."""
     calendar_seed(years=[2026])
@@ -65,35 +65,10 @@ def ticket(clerk):
     return new_ticket(clerk, kind=Ticket.Kind.AFTER_SALES, subject="签证办理：护照返还")
 
 
-def state(ticket: Ticket) -> dict:
-    """Everything a refused after-sales action must leave untouched."""
-    return snapshot(ticket) | {
-        "bills": list(Bill.objects.filter(ticket=ticket).values()),
-        "returns": list(DocumentReturn.objects.filter(ticket=ticket).values()),
-    }
-
-
-def billed(ticket, clerk, **overrides) -> Bill:
-    fields = {"amount": Decimal("1200.00"), "payment_due": date(2026, 3, 10), "payment_method": "银行转账"}
-    return aftersales.bill_issue(ticket=ticket, actor=clerk, now=T0, **(fields | overrides))
-
-
-def paid(ticket, clerk, finance_user) -> Bill:
-    billed(ticket, clerk)
-    return aftersales.bill_confirm_payment(ticket=ticket, actor=finance_user, now=at("2026-03-03 11:00"))
-
-
-def courier(ticket, actor, *, arrival=date(2026, 3, 4), now=None, **overrides) -> DocumentReturn:
-    now = now or at("2026-03-03 10:00")
-    fields = {
-        "method": COURIER,
-        "documents": "护照原件",
-        "courier_company": "顺丰速运",
-        "tracking_number": "SF1234567890",
-        "courier_phone": "95338",
-        "expected_arrival": arrival,
-    }
-    return aftersales.documents_return(ticket=ticket, actor=actor, now=now, **(fields | overrides))
+# When this module's bills are issued and paid, and its parcels sent.
+billed = partial(bill_issued, now=T0)
+paid = partial(bill_paid, billed_at=T0, paid_at=at("2026-03-03 11:00"))
+courier = partial(courier_return, now=at("2026-03-03 10:00"))
 
 
 def receipt_deadlines(ticket) -> list[Deadline]:
@@ -149,34 +124,34 @@ def test_a_bill_due_today_is_accepted(ticket, clerk):
     ],
 )
 def test_bill_issue_refuses_bad_input_and_writes_nothing(overrides, field, message, ticket, clerk):
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(InvalidInput, match=message) as refused:
         billed(ticket, clerk, **overrides)
 
     assert refused.value.field == field
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_a_second_bill_is_refused(ticket, clerk):
     billed(ticket, clerk)
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(IllegalTransition, match="already has a bill"):
         billed(ticket, clerk, amount="99")
 
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 @pytest.mark.parametrize("end", [resolved, closed])
 def test_no_bill_on_a_resolved_or_closed_ticket(end, ticket, clerk):
     end(ticket, clerk)
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(IllegalTransition, match="when the work starts"):
         billed(ticket, clerk)
 
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 # --- Payment: finance only (A4) -----------------------------------------------------------------
@@ -206,12 +181,12 @@ def test_payment_confirmation_keeps_the_billed_method_when_none_is_given(ticket,
 def test_nobody_but_finance_may_confirm_a_payment(who, request, ticket, clerk):
     billed(ticket, clerk)
     actor = request.getfixturevalue(who)
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(NotPermitted, match="Only finance confirms payments"):
         aftersales.bill_confirm_payment(ticket=ticket, actor=actor, now=at("2026-03-03 11:00"))
 
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_a_superuser_may_confirm_a_payment(ticket, clerk):
@@ -223,21 +198,21 @@ def test_a_superuser_may_confirm_a_payment(ticket, clerk):
 
 def test_payment_is_confirmed_only_once(ticket, clerk, finance_user):
     paid(ticket, clerk, finance_user)
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(IllegalTransition, match="already confirmed"):
         aftersales.bill_confirm_payment(ticket=ticket, actor=finance_user, now=at("2026-03-04 11:00"))
 
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_no_payment_to_confirm_without_a_bill(ticket, finance_user):
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(IllegalTransition, match="no bill yet"):
         aftersales.bill_confirm_payment(ticket=ticket, actor=finance_user, now=T0)
 
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_payment_may_be_confirmed_after_the_work_is_resolved(ticket, clerk, finance_user):
@@ -268,28 +243,18 @@ def test_a_receipt_is_issued_after_payment(ticket, clerk, finance_user):
 
 def test_an_invoice_before_payment_is_refused(ticket, clerk, finance_user):
     billed(ticket, clerk)
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(IllegalTransition, match="has not confirmed the payment"):
         aftersales.bill_issue_document(
             ticket=ticket, actor=finance_user, kind="invoice", number="FP-1", title="杭州某某公司", now=T0
         )
 
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_an_invoice_takes_its_title_from_the_service_confirmation_form(ticket, clerk, finance_user):
-    ServiceConfirmation.objects.create(
-        ticket=ticket,
-        service_type=ServiceType.objects.first(),
-        estimated_time="10 个工作日",
-        fee_amount=Decimal("1200"),
-        invoice_needed=True,
-        invoice_title="杭州某某贸易有限公司",
-        prepared_by=clerk,
-        prepared_at=T0,
-        updated_at=T0,
-    )
+    invoice_agreed(ticket, clerk, now=T0)
     paid(ticket, clerk, finance_user)
 
     bill = aftersales.bill_issue_document(
@@ -310,7 +275,7 @@ def test_an_invoice_takes_its_title_from_the_service_confirmation_form(ticket, c
 )
 def test_a_bad_invoice_or_receipt_is_refused(kind, number, title, field, message, ticket, clerk, finance_user):
     paid(ticket, clerk, finance_user)
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(InvalidInput, match=message) as refused:
         aftersales.bill_issue_document(
@@ -318,18 +283,18 @@ def test_a_bad_invoice_or_receipt_is_refused(kind, number, title, field, message
         )
 
     assert refused.value.field == field
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_only_one_invoice_or_receipt_per_bill(ticket, clerk, finance_user):
     paid(ticket, clerk, finance_user)
     aftersales.bill_issue_document(ticket=ticket, actor=finance_user, kind="receipt", number="SJ-1", now=T0)
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(IllegalTransition, match="already issued"):
         aftersales.bill_issue_document(ticket=ticket, actor=finance_user, kind="receipt", number="SJ-2", now=T0)
 
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 # --- The completion notice (A4) -----------------------------------------------------------------
@@ -402,12 +367,12 @@ def test_the_notice_goes_to_the_customers_phone_when_the_ticket_has_no_contact_p
 
 def test_no_notice_without_a_phone(clerk):
     ticket = new_ticket(clerk, contact_phone="")
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(InvalidInput, match="no customer or contact phone"):
         aftersales.customer_notify_completion(ticket=ticket, actor=clerk, now=T0)
 
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_delivering_an_unknown_notice_does_nothing(ticket, clerk):
@@ -457,13 +422,13 @@ def test_documents_sent_by_courier_start_the_receipt_call(ticket, clerk):
     ],
 )
 def test_a_courier_return_needs_every_detail_the_customer_is_told(overrides, field, message, ticket, clerk):
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(InvalidInput, match=message) as refused:
         courier(ticket, clerk, **overrides)
 
     assert refused.value.field == field
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 @pytest.mark.parametrize(
@@ -474,14 +439,14 @@ def test_a_courier_return_needs_every_detail_the_customer_is_told(overrides, fie
     ],
 )
 def test_an_in_person_return_needs_who_collected_it(overrides, field, message, ticket, clerk):
-    before = state(ticket)
+    before = aftersales_state(ticket)
     fields = {"method": IN_PERSON, "documents": "护照原件", "collected_by": "陈先生"} | overrides
 
     with pytest.raises(InvalidInput, match=message) as refused:
         aftersales.documents_return(ticket=ticket, actor=clerk, now=T0, **fields)
 
     assert refused.value.field == field
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 # Expected arrival -> receipt call due: the close of business of the first working day after it.
@@ -570,48 +535,48 @@ def test_not_received_starts_a_follow_up_call_and_tells_the_first_responder(tick
 
 def test_not_received_needs_a_note(ticket, clerk):
     row = courier(ticket, clerk)
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(InvalidInput, match="note is required") as refused:
         aftersales.receipt_callback_record(document_return=row, actor=clerk, result="not_received", now=T0)
 
     assert refused.value.field == "note"
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_a_received_parcel_is_not_called_about_again(ticket, clerk):
     row = courier(ticket, clerk)
     aftersales.receipt_callback_record(document_return=row, actor=clerk, result="received", now=at("2026-03-05 10:00"))
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(IllegalTransition, match="already confirmed receiving"):
         aftersales.receipt_callback_record(
             document_return=row, actor=clerk, result="received", now=at("2026-03-05 11:00")
         )
 
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_no_receipt_call_for_documents_collected_in_person(ticket, clerk):
     row = aftersales.documents_return(
         ticket=ticket, actor=clerk, method=IN_PERSON, documents="护照", collected_by="陈先生", now=T0
     )
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(IllegalTransition, match="collected in person"):
         aftersales.receipt_callback_record(document_return=row, actor=clerk, result="received", now=T0)
 
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_an_unknown_call_result_is_refused(ticket, clerk):
     row = courier(ticket, clerk)
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(InvalidInput, match="Unknown result"):
         aftersales.receipt_callback_record(document_return=row, actor=clerk, result="maybe", now=T0)
 
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_two_parcels_keep_one_timer_for_the_call_due_first(ticket, clerk):
@@ -674,6 +639,19 @@ def test_returns_and_receipt_calls_are_allowed_after_the_work_is_resolved(ticket
     assert ticket.events.filter(type__in=[E.DOCUMENTS_RETURNED, E.CUSTOMER_NOTIFIED, E.RECEIPT_CALLBACK]).count() == 3
 
 
+def test_resolving_keeps_the_receipt_call_owed_and_closing_ends_it(ticket, clerk):
+    courier(ticket, clerk)
+
+    services.ticket_resolve(ticket=ticket, actor=clerk, resolution="护照已寄回", now=at("2026-03-03 10:00"))
+    receipt_call = Deadline.objects.get(ticket=ticket, kind=DeadlineKind.RECEIPT_CALLBACK)
+    handoff = Deadline.objects.get(ticket=ticket, kind=DeadlineKind.HANDOFF)
+    assert (receipt_call.state, handoff.state) == (Deadline.State.RUNNING, Deadline.State.CANCELLED)
+
+    services.ticket_close(ticket=ticket, actor=clerk, now=at("2026-03-03 11:00"))
+    receipt_call.refresh_from_db()
+    assert receipt_call.state == Deadline.State.CANCELLED
+
+
 def _on_closed(action: str, ticket, clerk, finance_user, row):
     calls = {
         "bill": lambda: billed(ticket, clerk),
@@ -695,22 +673,22 @@ def test_nothing_changes_on_a_closed_ticket(action, ticket, clerk, finance_user)
     billed(ticket, clerk)
     row = courier(ticket, clerk)
     closed(ticket, clerk)
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(IllegalTransition):
         _on_closed(action, ticket, clerk, finance_user, row)
 
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_a_staff_member_without_a_profile_is_refused(ticket):
     stranger = get_user_model().objects.create_user(username="stranger")
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     with pytest.raises(InvalidInput, match="no staff profile"):
         billed(ticket, stranger)
 
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 # --- Finance sees the tickets it must confirm ---------------------------------------------------

@@ -5,11 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from scripts_lib.models import RequiredDocument, ServiceType
 from tests.clock import at
-from tests.tickets.helpers import new_ticket, snapshot
+from tests.tickets.helpers import new_ticket, snapshot, upload
 from tickets import materials, selectors, services
 from tickets.exceptions import IllegalTransition, InvalidInput
 from tickets.models import (
@@ -39,17 +38,6 @@ VISA_DOCUMENTS = [
     "派遣函",
     "准假信",
 ]
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def visa(db) -> ServiceType:
-    return ServiceType.objects.get(code="visa")
 
 
 @pytest.fixture
@@ -87,10 +75,6 @@ def state(ticket) -> dict:
         "forms": list(ServiceConfirmation.objects.filter(ticket=ticket).values()),
         "attachments": Attachment.objects.count(),
     }
-
-
-def upload(name="签字确认.pdf", content=b"%PDF-1.4 signed", content_type="application/pdf"):
-    return SimpleUploadedFile(name, content, content_type=content_type)
 
 
 # --- The seeded lists --------------------------------------------------------------------------
@@ -461,7 +445,7 @@ def test_a_signed_scan_is_kept_as_an_attachment_and_unblocks(clerk, engineer, vi
     mark(ticket, clerk, "证件照片", M.MISSING)
     version = Ticket.objects.get(pk=ticket.pk).version
 
-    confirmation = materials.materials_confirm_missing(ticket=ticket, actor=clerk, scan=upload(), now=T3)
+    confirmation = materials.materials_confirm_missing(ticket=ticket, actor=clerk, scan=upload("签字确认.pdf"), now=T3)
 
     attachment = Attachment.objects.get(ticket=ticket)
     assert confirmation.scan == attachment and attachment.original_name == "签字确认.pdf"

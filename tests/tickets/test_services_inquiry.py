@@ -8,7 +8,7 @@ import pytest
 from scripts_lib.models import ServiceType
 from tests.clock import at
 from tests.factories import CategoryFactory, CustomerFactory, DepartmentFactory, StaffFactory
-from tests.tickets.helpers import new_ticket
+from tests.tickets.helpers import new_ticket, written
 from tickets import services
 from tickets.exceptions import InvalidInput
 from tickets.models import (
@@ -20,7 +20,6 @@ from tickets.models import (
     ProblemType,
     Ticket,
     TicketEvent,
-    TicketSequence,
 )
 from tickets.services import InquiryOutcome
 
@@ -32,11 +31,6 @@ NOW = at("2026-03-02 10:00")  # a Monday in an ordinary week
 @pytest.fixture
 def category(db):
     return CategoryFactory(name="签证咨询")
-
-
-@pytest.fixture
-def visa(db):
-    return ServiceType.objects.get(code="visa")  # seeded by scripts_lib/migrations/0002
 
 
 def take(actor, category=None, **overrides) -> Ticket:
@@ -52,18 +46,6 @@ def take(actor, category=None, **overrides) -> Ticket:
     }
     fields.update(overrides)
     return services.inquiry_take(**fields)
-
-
-def written() -> dict[str, int]:
-    """Every row a call could write."""
-    return {
-        "customers": Customer.objects.count(),
-        "tickets": Ticket.objects.count(),
-        "events": TicketEvent.objects.count(),
-        "deadlines": Deadline.objects.count(),
-        "notifications": Notification.objects.count(),
-        "sequences": sum(TicketSequence.objects.values_list("last_value", flat=True)),
-    }
 
 
 REMINDERS = [{"text": "付款方式及付款时限", "given": True}, {"text": "照片要求（尺寸、背景色、数量）", "given": False}]

@@ -10,17 +10,25 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.clock import at
 from tests.factories import CustomerFactory, StaffFactory
-from tests.tickets.helpers import new_ticket, snapshot
+from tests.tickets.helpers import (
+    COURIER_DETAILS,
+    aftersales_state,
+    bill_issued,
+    bill_paid,
+    courier_return,
+    invoice_agreed,
+    new_ticket,
+)
 from tickets import aftersales
 from tickets.models import Bill, Deadline, DeadlineKind, DocumentReturn, StaffProfile, Ticket, TicketEvent
 
@@ -37,29 +45,6 @@ def frozen_clock(monkeypatch):
 
 
 @pytest.fixture
-def login():
-    def make(user) -> Client:
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def finance_user(db):
-    return StaffFactory(
-        user__username="cashier", user__first_name="钱会计", extension="8500", role=StaffProfile.Role.FINANCE
-    ).user
-
-
-@pytest.fixture
-def outsider(db):
-    """A front-desk clerk of another department: sees none of the clerk's tickets."""
-    return StaffFactory(user__username="outsider", user__first_name="外部门", extension="8600").user
-
-
-@pytest.fixture
 def ticket(clerk):
     """An after-sales ticket accepted by the clerk on Monday 2026-03-02 10:00."""
     return new_ticket(clerk, kind=Ticket.Kind.AFTER_SALES, subject="签证办理：护照返还")
@@ -73,13 +58,6 @@ def url(name: str, ticket, **kwargs) -> str:
     return reverse(f"desk:aftersales_{name}", kwargs={"reference": ticket.reference, **kwargs})
 
 
-def state(ticket) -> dict:
-    return snapshot(ticket) | {
-        "bills": list(Bill.objects.filter(ticket=ticket).values()),
-        "returns": list(DocumentReturn.objects.filter(ticket=ticket).values()),
-    }
-
-
 def panel(response):
     assert response.status_code == 200
     return response.context["aftersales"]
@@ -90,29 +68,11 @@ def forms_offered(response) -> dict[str, bool]:
     return {key: step.form is not None for key, step in steps.items()}
 
 
-def billed(ticket, clerk, **overrides) -> Bill:
-    fields = {"amount": Decimal("1200.00"), "payment_due": date(2026, 3, 10), "payment_method": "银行转账"}
-    return aftersales.bill_issue(ticket=ticket, actor=clerk, now=at("2026-03-02 11:00"), **(fields | overrides))
-
-
-def paid(ticket, clerk, finance_user) -> Bill:
-    billed(ticket, clerk)
-    return aftersales.bill_confirm_payment(ticket=ticket, actor=finance_user, now=at("2026-03-02 15:00"))
-
-
-COURIER_POST = {
-    "method": "courier",
-    "documents": "护照原件",
-    "courier_company": "顺丰速运",
-    "tracking_number": "SF1234567890",
-    "courier_phone": "95338",
-    "expected_arrival": "2026-03-04",
-}
-
-
-def courier(ticket, actor, **overrides) -> DocumentReturn:
-    fields = COURIER_POST | {"expected_arrival": date(2026, 3, 4)} | overrides
-    return aftersales.documents_return(ticket=ticket, actor=actor, now=at("2026-03-02 16:00"), **fields)
+# When this module's bills are issued and paid, and its parcels sent (the day before NOW).
+billed = partial(bill_issued, now=at("2026-03-02 11:00"))
+paid = partial(bill_paid, billed_at=at("2026-03-02 11:00"), paid_at=at("2026-03-02 15:00"))
+courier = partial(courier_return, now=at("2026-03-02 16:00"))
+COURIER_POST = COURIER_DETAILS | {"expected_arrival": "2026-03-04"}
 
 
 # --- When the panel shows -----------------------------------------------------------------------
@@ -203,20 +163,7 @@ def test_a_supervisor_may_issue_the_invoice_but_not_confirm_the_payment(login, c
 
 
 def test_the_invoice_form_is_filled_from_the_service_confirmation_form(login, clerk, finance_user, ticket):
-    from scripts_lib.models import ServiceType
-    from tickets.models import ServiceConfirmation
-
-    ServiceConfirmation.objects.create(
-        ticket=ticket,
-        service_type=ServiceType.objects.first(),
-        estimated_time="10 个工作日",
-        fee_amount=Decimal("1200"),
-        invoice_needed=True,
-        invoice_title="杭州某某贸易有限公司",
-        prepared_by=clerk,
-        prepared_at=NOW,
-        updated_at=NOW,
-    )
+    invoice_agreed(ticket, clerk, now=NOW)
     before_bill = login(clerk).get(detail_url(ticket))
     paid(ticket, clerk, finance_user)
     response = login(finance_user).get(detail_url(ticket))
@@ -269,7 +216,7 @@ def test_the_desk_issues_the_bill(login, clerk, ticket):
     ],
 )
 def test_a_bad_bill_is_a_field_error_and_nothing_is_written(data, field, message, login, clerk, ticket):
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     response = login(clerk).post(url("bill", ticket), data)
 
@@ -278,18 +225,18 @@ def test_a_bad_bill_is_a_field_error_and_nothing_is_written(data, field, message
     assert message in " ".join(form.errors[field])
     assert panel_form.is_bound and response.context["aftersales"].steps["bill"].is_open
     assert "Nothing was saved: see the after-sales panel." in response.content.decode()
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_a_second_bill_is_refused_with_a_message(login, clerk, supervisor, ticket):
     billed(ticket, clerk)
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     response = login(supervisor).post(url("bill", ticket), {"amount": "99", "payment_due": "2026-03-10"})
 
     assert response.status_code == 400
     assert "already has a bill" in response.content.decode()
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 @pytest.fixture
@@ -301,13 +248,13 @@ def desk_handler(front_desk_dept):
 @pytest.mark.parametrize("who", ["clerk", "desk_handler", "supervisor"])
 def test_only_finance_may_confirm_the_payment(who, request, login, clerk, ticket):
     billed(ticket, clerk)
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     response = login(request.getfixturevalue(who)).post(url("payment", ticket), {"payment_method": "现金"})
 
     assert response.status_code == 403
     assert "Only finance confirms payments" in response.content.decode()
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_finance_confirms_the_payment(login, clerk, finance_user, ticket):
@@ -323,7 +270,7 @@ def test_finance_confirms_the_payment(login, clerk, finance_user, ticket):
 
 def test_an_invoice_before_the_payment_is_refused(login, clerk, supervisor, ticket):
     billed(ticket, clerk)
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     response = login(supervisor).post(
         url("document", ticket), {"kind": "invoice", "number": "FP-1", "title": "杭州某某贸易有限公司"}
@@ -331,17 +278,17 @@ def test_an_invoice_before_the_payment_is_refused(login, clerk, supervisor, tick
 
     assert response.status_code == 400
     assert "has not confirmed the payment" in response.content.decode()
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_the_desk_may_not_issue_an_invoice(login, clerk, finance_user, ticket):
     paid(ticket, clerk, finance_user)
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     response = login(clerk).post(url("document", ticket), {"kind": "receipt", "number": "SJ-1"})
 
     assert response.status_code == 403
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_finance_issues_the_invoice_and_an_invoice_needs_a_title(login, clerk, finance_user, ticket):
@@ -390,14 +337,14 @@ def test_a_ticket_without_a_phone_explains_why_no_notice_can_be_sent(login, cler
 
 
 def test_a_courier_return_needs_the_tracking_number(login, clerk, ticket):
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     response = login(clerk).post(url("return", ticket), COURIER_POST | {"tracking_number": ""})
 
     assert response.status_code == 400
     errors = response.context["aftersales"].steps["return"].form.errors
     assert "The tracking number is required." in errors["tracking_number"]
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_a_courier_return_starts_the_receipt_call(login, clerk, ticket):
@@ -472,6 +419,10 @@ def test_htmx_swaps_the_panel_in_place(login, clerk, ticket):
     assert response.status_code == 200
     assert page.lstrip().startswith('<section class="card aftersales" id="aftersales"')
     assert "Bill issued: ¥300.00" in page
+    # The timeline below is replaced too, with the new entry on it: no reload to see the record.
+    timeline = page[page.index('id="timeline"') :]
+    assert 'hx-swap-oob="true"' in timeline[:200]
+    assert "¥300.00, to be paid by 2026-03-10" in timeline
 
 
 def test_htmx_refusal_comes_back_in_the_panel_with_its_status(login, clerk, ticket):
@@ -482,6 +433,7 @@ def test_htmx_refusal_comes_back_in_the_panel_with_its_status(login, clerk, tick
     assert response.status_code == 400
     assert "more than zero" in response.content.decode()
     assert "<html" not in response.content.decode()
+    assert 'id="timeline"' not in response.content.decode()  # nothing written, nothing to refresh
 
 
 # --- Access -------------------------------------------------------------------------------------
@@ -491,12 +443,12 @@ def test_htmx_refusal_comes_back_in_the_panel_with_its_status(login, clerk, tick
 def test_another_departments_ticket_is_not_found(name, login, clerk, outsider, ticket):
     row = courier(ticket, clerk)
     kwargs = {"pk": row.pk} if name == "receipt" else {}
-    before = state(ticket)
+    before = aftersales_state(ticket)
 
     response = login(outsider).post(url(name, ticket, **kwargs), {})
 
     assert response.status_code == 404
-    assert state(ticket) == before
+    assert aftersales_state(ticket) == before
 
 
 def test_a_return_of_another_ticket_is_not_found(login, clerk, ticket):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from tests.clock import at
@@ -12,16 +11,6 @@ from tests.tickets.helpers import new_ticket
 from tickets import services
 
 RAW_ID = "110101199003071234"
-
-
-@pytest.fixture
-def login():
-    def make(user) -> Client:
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(user)
-        return client
-
-    return make
 
 
 @pytest.fixture

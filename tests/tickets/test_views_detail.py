@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.clock import at
 from tests.factories import CustomerFactory, StaffFactory
-from tests.tickets.helpers import new_ticket, snapshot, ticket_in
+from tests.tickets.helpers import new_ticket, snapshot, ticket_in, upload
 from tickets import permissions, services
 from tickets.calendars import business_calendar_invalidate
 from tickets.deadlines import sla_sweep
@@ -34,41 +32,10 @@ E = TicketEvent.Type
 
 
 @pytest.fixture
-def login():
-    """A test client signed in as `user`, asking for English pages."""
-
-    def make(user) -> Client:
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def finance_user(db):
-    return StaffFactory(
-        user__username="cashier", user__first_name="钱会计", extension="8500", role=StaffProfile.Role.FINANCE
-    ).user
-
-
-@pytest.fixture
-def outsider(db):
-    """A front-desk clerk of another department: sees none of the clerk's tickets."""
-    return StaffFactory(user__username="outsider", user__first_name="外部门", extension="8600").user
-
-
-@pytest.fixture
 def official_2026(db):
     """2026 has its official schedule entered; 2027 has not (its deadlines are provisional)."""
     CalendarYear.objects.create(year=2026)
     business_calendar_invalidate()
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def detail_url(ticket) -> str:
@@ -91,10 +58,6 @@ def fresh(ticket) -> Ticket:
 
 def offered(response) -> list[str]:
     return [form.verb for form in response.context["actions"]]
-
-
-def upload(name: str = "scan.pdf", content: bytes = b"%PDF-1.4 test", content_type: str = "application/pdf"):
-    return SimpleUploadedFile(name, content, content_type=content_type)
 
 
 # --- Sign-in and the access rule ------------------------------------------------------------

@@ -17,13 +17,12 @@ from django.urls import reverse
 
 from scripts_lib.models import ServiceReminder, ServiceType
 from tests.factories import CategoryFactory, CustomerFactory, DepartmentFactory, StaffFactory
-from tests.tickets.helpers import new_ticket
+from tests.tickets.helpers import new_ticket, written
 from tickets import services
 from tickets.models import (
     Customer,
     Deadline,
     DeadlineKind,
-    Notification,
     ProblemRoute,
     ProblemType,
     StaffProfile,
@@ -40,18 +39,6 @@ PAGE = "desk:inquiry_new"
 
 
 @pytest.fixture
-def login():
-    """A test client signed in as `user`, asking for English pages."""
-
-    def make(user) -> Client:
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
 def categories(db):
     """A small call-reason tree: 签证 / 材料咨询 (active), 签证 / 旧业务 (inactive), 投诉 (active)."""
     visa = CategoryFactory(name="签证", sort_order=1)
@@ -64,19 +51,8 @@ def categories(db):
 
 
 @pytest.fixture
-def visa(db):
-    return ServiceType.objects.get(code="visa")  # seeded with its reminders by scripts_lib 0002
-
-
-@pytest.fixture
 def hukou(db):
     return ServiceType.objects.get(code="hukou")
-
-
-@pytest.fixture
-def outsider(db):
-    """A front-desk clerk of another department: sees none of the clerk's tickets."""
-    return StaffFactory(user__username="outsider", user__first_name="外部门", extension="8600").user
 
 
 def page_url(**query) -> str:
@@ -112,16 +88,6 @@ def form_data(categories, **overrides) -> dict:
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
-
-
-def written() -> dict[str, int]:
-    return {
-        "customers": Customer.objects.count(),
-        "tickets": Ticket.objects.count(),
-        "events": TicketEvent.objects.count(),
-        "deadlines": Deadline.objects.count(),
-        "notifications": Notification.objects.count(),
-    }
 
 
 def only_ticket() -> Ticket:

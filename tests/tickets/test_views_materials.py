@@ -7,16 +7,14 @@ from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from scripts_lib.models import RequiredDocument, ServiceType
 from tests.clock import at
 from tests.factories import CustomerFactory, StaffFactory
-from tests.tickets.helpers import new_ticket, snapshot
+from tests.tickets.helpers import new_ticket, snapshot, upload
 from tickets import materials, services
 from tickets.models import (
     Attachment,
@@ -39,37 +37,11 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def login():
-    def make(user) -> Client:
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
 def finance_colleague(front_desk_dept):
     """Finance, in the clerk's department: sees the clerk's tickets, may not check materials."""
     return StaffFactory(
         user__username="cashier2", staff_no="5002", department=front_desk_dept, role=StaffProfile.Role.FINANCE
     ).user
-
-
-@pytest.fixture
-def outsider(db):
-    return StaffFactory(user__username="outsider", user__first_name="外部门", staff_no="6001").user
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def visa(db) -> ServiceType:
-    return ServiceType.objects.get(code="visa")
 
 
 def typed(ticket, service_type) -> Ticket:
@@ -108,10 +80,6 @@ def url(name: str, ticket, **kwargs) -> str:
 
 def detail(ticket) -> str:
     return url("ticket_detail", ticket)
-
-
-def upload(name="签字确认.pdf", content=b"%PDF-1.4 signed", content_type="application/pdf"):
-    return SimpleUploadedFile(name, content, content_type=content_type)
 
 
 FORM = {
@@ -190,6 +158,7 @@ def test_starting_the_checklist_through_htmx_swaps_the_panel(login, clerk, visa)
     assert "<html" not in page
     assert "Checklist started: 7 documents to check." in page
     assert page.count('class="material-row') == 7
+    assert "Checklist started from “签证办理”: 7 documents." in page[page.index('id="timeline"') :]
 
 
 def test_starting_without_a_service_type_shows_the_error_on_the_field(login, clerk, visa):
@@ -344,7 +313,7 @@ def test_a_signed_scan_confirms_and_links_to_the_file(login, clerk, visa, media)
     materials.material_mark(material=material(ticket, "证件照片"), actor=clerk, state=M.MISSING, now=T1)
     client = login(clerk)
 
-    response = client.post(url("materials_confirm_missing", ticket), {"scan": upload()}, **HTMX)
+    response = client.post(url("materials_confirm_missing", ticket), {"scan": upload("签字确认.pdf")}, **HTMX)
 
     assert response.status_code == 200
     attachment = Attachment.objects.get(ticket=ticket)

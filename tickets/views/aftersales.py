@@ -15,14 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import wraps
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST, require_safe
 
 from tickets import aftersales, permissions, selectors
@@ -38,6 +38,7 @@ from tickets.forms_aftersales import (
 )
 from tickets.models import Bill, Deadline, DeadlineKind, DocumentReturn, Ticket, TicketEvent
 from tickets.sla import SHANGHAI
+from tickets.views import panels
 
 Event = TicketEvent.Type
 Receipt = DocumentReturn.Receipt
@@ -46,7 +47,7 @@ DONE, NEXT, TODO, SKIPPED = "done", "next", "todo", "skipped"
 
 
 def _state_labels() -> dict[str, str]:
-    return {DONE: _("Done"), NEXT: _("Next"), TODO: _("To do"), SKIPPED: _("Not needed")}
+    return {DONE: _("Done"), NEXT: pgettext("after-sales step", "Next"), TODO: _("To do"), SKIPPED: _("Not needed")}
 
 
 # --- What the panel shows -------------------------------------------------------------------------
@@ -312,54 +313,15 @@ def aftersales_panel(
     return panel
 
 
-# --- Helpers --------------------------------------------------------------------------------------
+# --- The panel's forms ----------------------------------------------------------------------------
 
-
-def _ticket_or_404(request: HttpRequest, reference: str) -> Ticket:
-    ticket = selectors.ticket_get_detail(user=request.user, reference=reference)
-    if ticket is None:
-        raise Http404(_("No ticket %(ref)s that you may see.") % {"ref": reference})
-    return ticket
-
-
-def _detail_url(ticket: Ticket) -> str:
-    return reverse("desk:ticket_detail", kwargs={"reference": ticket.reference}) + "#aftersales"
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _role_name(user) -> str:
-    profile = getattr(user, "staff", None)
-    return profile.get_role_display() if profile is not None else _("no staff profile")
-
-
-def _render_panel(request: HttpRequest, ticket: Ticket, state: PanelState, status: int) -> HttpResponse:
-    """The panel alone, for an htmx swap (read afresh: the write may have changed the ticket)."""
-    fresh = selectors.ticket_get_detail(user=request.user, reference=ticket.reference) or ticket
-    context = {"ticket": fresh, "aftersales": aftersales_panel(request=request, ticket=fresh, state=state)}
-    response = render(request, "tickets/_detail_aftersales.html", context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _refused(request: HttpRequest, ticket: Ticket, state: PanelState, *, status: int = 400) -> HttpResponse:
-    if _is_htmx(request):
-        return _render_panel(request, ticket, state, status)
-    from tickets.views.ticket_detail import _render  # the ticket page, with this panel's errors on it
-
-    page_error = state.error or _("Nothing was saved: see the after-sales panel.")
-    state.error = ""  # shown once, at the top of the page
-    request.aftersales_state = state
-    return _render(request, ticket, page_error=page_error, status=status)
-
-
-def _done(request: HttpRequest, ticket: Ticket, message: str) -> HttpResponse:
-    if _is_htmx(request):
-        return _render_panel(request, ticket, PanelState(flash=message), 200)
-    messages.success(request, message)
-    return redirect(_detail_url(ticket))
+PANEL = panels.Panel(
+    name="aftersales",
+    template="tickets/_detail_aftersales.html",
+    build=aftersales_panel,
+    state_class=PanelState,
+    nothing_saved=gettext_lazy("Nothing was saved: see the after-sales panel."),
+)
 
 
 def _act(
@@ -369,166 +331,152 @@ def _act(
     key: str,
     form: DeskForm,
     may: Callable[[object], bool],
-    refusal: str,
+    refusal: Callable[[object], str],
     perform: Callable[[dict], str],
 ) -> HttpResponse:
     """Check the role (403), the form, then call the service: every panel POST goes through here."""
     if not may(request.user):
-        return _refused(request, ticket, PanelState(error=refusal), status=403)
+        return PANEL.refused(request, ticket, PanelState(error=refusal(request.user)), status=403)
     if form.is_valid():
         try:
             message = perform(form.cleaned_data)
         except NotPermitted as error:
-            return _refused(request, ticket, PanelState(error=error.message), status=403)
+            return PANEL.refused(request, ticket, PanelState(error=error.message), status=403)
         except IllegalTransition as error:
-            return _refused(request, ticket, PanelState(forms={key: form}, error=error.message))
+            return PANEL.refused(request, ticket, PanelState(forms={key: form}, error=error.message))
         except InvalidInput as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            panels.add_service_error(form, error)
         else:
-            return _done(request, ticket, message)
-    return _refused(request, ticket, PanelState(forms={key: form}))
+            return PANEL.done(request, ticket, message)
+    return PANEL.refused(request, ticket, PanelState(forms={key: form}))
 
 
-def _role_refusal(request: HttpRequest, what: str) -> str:
-    return _("Your role (%(role)s) may not %(what)s; ask a colleague.") % {
-        "role": _role_name(request.user),
-        "what": what,
-    }
+def _panel_form(
+    key: str,
+    form_class: type[DeskForm],
+    *,
+    may: Callable[[object], bool],
+    refusal: Callable[[object], str],
+) -> Callable[[Callable[[HttpRequest, Ticket, dict], str]], Callable[..., HttpResponse]]:
+    """Make the POST view of the panel form `key` from a function that calls the service with
+    the form's cleaned data and returns the success line: the ticket (404), the role (403,
+    `refusal(user)` says why), the form and the service's refusals all go through `_act`."""
+
+    def decorate(perform: Callable[[HttpRequest, Ticket, dict], str]) -> Callable[..., HttpResponse]:
+        @require_POST
+        @wraps(perform)
+        def view(request: HttpRequest, reference: str) -> HttpResponse:
+            ticket = panels.ticket_or_404(request, reference)
+            return _act(
+                request,
+                ticket,
+                key=key,
+                form=form_class(request.POST),
+                may=may,
+                refusal=refusal,
+                perform=lambda data: perform(request, ticket, data),
+            )
+
+        return view
+
+    return decorate
+
+
+def _may_not(what: str) -> Callable[[object], str]:
+    def refusal(user) -> str:
+        return _("Your role (%(role)s) may not %(what)s; ask a colleague.") % {
+            "role": panels.role_name(user),
+            "what": what,
+        }
+
+    return refusal
+
+
+def _finance_only(user) -> str:
+    return _("Only finance confirms payments; your role is %(role)s.") % {"role": panels.role_name(user)}
 
 
 def _money(amount: Decimal) -> str:
     return f"¥{amount:,.2f}"
 
 
-# --- The panel's forms ----------------------------------------------------------------------------
-
-
-@require_POST
-def aftersales_bill(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
-
-    def perform(data: dict) -> str:
-        bill = aftersales.bill_issue(
-            ticket=ticket,
-            actor=request.user,
-            amount=data["amount"],
-            payment_due=data["payment_due"],
-            payment_method=data["payment_method"],
-        )
-        return _("Bill issued: %(amount)s, to be paid by %(due)s.") % {
-            "amount": _money(bill.amount),
-            "due": bill.payment_due.isoformat(),
-        }
-
-    return _act(
-        request,
-        ticket,
-        key="bill",
-        form=BillForm(request.POST),
-        may=permissions.user_may_bill,
-        refusal=_role_refusal(request, _("issue bills")),
-        perform=perform,
+@_panel_form("bill", BillForm, may=permissions.user_may_bill, refusal=_may_not(gettext_lazy("issue bills")))
+def aftersales_bill(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    bill = aftersales.bill_issue(
+        ticket=ticket,
+        actor=request.user,
+        amount=data["amount"],
+        payment_due=data["payment_due"],
+        payment_method=data["payment_method"],
     )
+    return _("Bill issued: %(amount)s, to be paid by %(due)s.") % {
+        "amount": _money(bill.amount),
+        "due": bill.payment_due.isoformat(),
+    }
 
 
-@require_POST
-def aftersales_payment(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
+@_panel_form("payment", PaymentForm, may=permissions.user_may_confirm_payment, refusal=_finance_only)
+def aftersales_payment(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    bill = aftersales.bill_confirm_payment(ticket=ticket, actor=request.user, payment_method=data["payment_method"])
+    return _("Payment of %(amount)s confirmed.") % {"amount": _money(bill.amount)}
 
-    def perform(data: dict) -> str:
-        bill = aftersales.bill_confirm_payment(ticket=ticket, actor=request.user, payment_method=data["payment_method"])
-        return _("Payment of %(amount)s confirmed.") % {"amount": _money(bill.amount)}
 
-    return _act(
-        request,
-        ticket,
-        key="payment",
-        form=PaymentForm(request.POST),
-        may=permissions.user_may_confirm_payment,
-        refusal=_("Only finance confirms payments; your role is %(role)s.") % {"role": _role_name(request.user)},
-        perform=perform,
+@_panel_form(
+    "document",
+    BillDocumentForm,
+    may=permissions.user_may_issue_document,
+    refusal=_may_not(gettext_lazy("issue invoices or receipts")),
+)
+def aftersales_document(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    bill = aftersales.bill_issue_document(
+        ticket=ticket, actor=request.user, kind=data["kind"], number=data["number"], title=data["title"]
     )
+    return _("%(document)s %(number)s issued.") % {
+        "document": bill.get_document_kind_display(),
+        "number": bill.document_number,
+    }
 
 
-@require_POST
-def aftersales_document(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
-
-    def perform(data: dict) -> str:
-        bill = aftersales.bill_issue_document(
-            ticket=ticket, actor=request.user, kind=data["kind"], number=data["number"], title=data["title"]
-        )
-        return _("%(document)s %(number)s issued.") % {
-            "document": bill.get_document_kind_display(),
-            "number": bill.document_number,
-        }
-
-    return _act(
-        request,
-        ticket,
-        key="document",
-        form=BillDocumentForm(request.POST),
-        may=permissions.user_may_issue_document,
-        refusal=_role_refusal(request, _("issue invoices or receipts")),
-        perform=perform,
-    )
+@_panel_form(
+    "notice",
+    CustomerNoticeForm,
+    may=permissions.user_may_notify_customer,
+    refusal=_may_not(gettext_lazy("notify customers")),
+)
+def aftersales_notice(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    event = aftersales.customer_notify_completion(ticket=ticket, actor=request.user, text=data["text"])
+    return _("Completion notice sent to %(phone)s.") % {"phone": event.data["phone"]}
 
 
-@require_POST
-def aftersales_notice(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
-
-    def perform(data: dict) -> str:
-        event = aftersales.customer_notify_completion(ticket=ticket, actor=request.user, text=data["text"])
-        return _("Completion notice sent to %(phone)s.") % {"phone": event.data["phone"]}
-
-    return _act(
-        request,
-        ticket,
-        key="notice",
-        form=CustomerNoticeForm(request.POST),
-        may=permissions.user_may_notify_customer,
-        refusal=_role_refusal(request, _("notify customers")),
-        perform=perform,
-    )
-
-
-@require_POST
-def aftersales_return(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
-
-    def perform(data: dict) -> str:
-        row = aftersales.documents_return(ticket=ticket, actor=request.user, **data)
-        if row.method == DocumentReturn.Method.COURIER:
-            return _(
-                "Recorded: %(documents)s sent by %(company)s, tracking number %(number)s. Tell the customer the "
-                "courier's phone (%(phone)s) and the expected arrival (%(day)s)."
-            ) % {
-                "documents": row.documents,
-                "company": row.courier_company,
-                "number": row.tracking_number,
-                "phone": row.courier_phone,
-                "day": row.expected_arrival.isoformat(),
-            }
-        return _("Recorded: %(documents)s collected by %(name)s.") % {
+@_panel_form(
+    "return",
+    DocumentReturnForm,
+    may=permissions.user_may_return_documents,
+    refusal=_may_not(gettext_lazy("record document returns")),
+)
+def aftersales_return(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    row = aftersales.documents_return(ticket=ticket, actor=request.user, **data)
+    if row.method == DocumentReturn.Method.COURIER:
+        return _(
+            "Recorded: %(documents)s sent by %(company)s, tracking number %(number)s. Tell the customer the "
+            "courier's phone (%(phone)s) and the expected arrival (%(day)s)."
+        ) % {
             "documents": row.documents,
-            "name": row.collected_by,
+            "company": row.courier_company,
+            "number": row.tracking_number,
+            "phone": row.courier_phone,
+            "day": row.expected_arrival.isoformat(),
         }
-
-    return _act(
-        request,
-        ticket,
-        key="return",
-        form=DocumentReturnForm(request.POST),
-        may=permissions.user_may_return_documents,
-        refusal=_role_refusal(request, _("record document returns")),
-        perform=perform,
-    )
+    return _("Recorded: %(documents)s collected by %(name)s.") % {
+        "documents": row.documents,
+        "name": row.collected_by,
+    }
 
 
 @require_POST
 def aftersales_receipt(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
+    """The receipt call of one courier parcel: each parcel has its own form on the panel."""
+    ticket = panels.ticket_or_404(request, reference)
     row = selectors.document_return_get(ticket=ticket, pk=pk)
     if row is None:
         raise Http404(_("No such document return on this ticket."))
@@ -547,7 +495,7 @@ def aftersales_receipt(request: HttpRequest, reference: str, pk: int) -> HttpRes
         key=f"receipt{row.pk}",
         form=ReceiptCallForm(request.POST, document_return=row),
         may=permissions.user_may_record_receipt_call,
-        refusal=_role_refusal(request, _("record receipt calls")),
+        refusal=_may_not(gettext_lazy("record receipt calls")),
         perform=perform,
     )
 
@@ -581,7 +529,7 @@ def finance_bills(request: HttpRequest) -> HttpResponse:
     if not permissions.user_may_view_finance_bills(request.user):
         context = {
             "forbidden": _("The finance page is for finance, supervisors and administrators; your role is %(role)s.")
-            % {"role": _role_name(request.user)}
+            % {"role": panels.role_name(request.user)}
         }
         return render(request, "tickets/finance_bills.html", context, status=403)
     today = timezone.now().astimezone(SHANGHAI).date()

@@ -22,7 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tickets import permissions, selectors, services
 from tickets.exceptions import TicketError
-from tickets.forms_inquiry import BRANCH_FIELDS, CONTACT_ONLY, NEW_CUSTOMER, OUTCOME_HINTS, InquiryForm, parse_pk
+from tickets.forms import HANDOFF_FIELDS
+from tickets.forms_inquiry import CONTACT_ONLY, NEW_CUSTOMER, OUTCOME_HINTS, InquiryForm, parse_pk
 from tickets.models import StaffProfile, Ticket
 from tickets.services import InquiryOutcome
 from tickets.views.ticket_detail import _success_message as action_success_message
@@ -96,7 +97,6 @@ def _typed(data) -> dict:
 def _take(actor, form: InquiryForm) -> Ticket:
     data = form.cleaned_data
     choice = data["customer"]
-    hand_off = {name: data[name] for name in BRANCH_FIELDS[InquiryOutcome.HAND_OFF]}
     return services.inquiry_take(
         actor=actor,
         outcome=data["outcome"],
@@ -111,14 +111,8 @@ def _take(actor, form: InquiryForm) -> Ticket:
         service_type=data["service_type"],
         reminders=form.reminders_given(),
         answer=data["answer"],
-        to_user=hand_off["to_user"],
-        to_department=hand_off["to_department"],
-        problem_type=hand_off["problem_type"],
-        told_name=hand_off["told_name"],
-        told_extension=hand_off["told_extension"],
-        callback_phone=hand_off["callback_phone"],
-        callback_note=hand_off["callback_note"],
-        handoff_note=hand_off["handoff_note"],
+        **{name: data[name] for name in HANDOFF_FIELDS},
+        handoff_note=data["handoff_note"],
     )
 
 
@@ -129,7 +123,8 @@ def _success_message(ticket: Ticket, outcome: str) -> str:
         return f"{saved} {action_success_message('hand_off', ticket)}"
     if outcome == InquiryOutcome.RESOLVE:
         return f"{saved} {action_success_message('resolve_first_contact', ticket)}"
-    return f"{saved} {_('It stays on your desk: answer it or hand it off before the handoff deadline.')}"
+    kept = _("It stays on your desk: answer it or hand it off before the handoff deadline.")
+    return f"{saved} {kept}"
 
 
 def _render(

@@ -14,9 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -32,6 +30,7 @@ from tickets.forms_materials import (
     ServiceConfirmationForm,
 )
 from tickets.models import MaterialCheck, MissingMaterialsConfirmation, ServiceConfirmation, Ticket
+from tickets.views import panels
 
 Material = MaterialCheck.State
 
@@ -151,70 +150,35 @@ def materials_panel(*, request: HttpRequest, ticket: Ticket, state: PanelState |
 
 # --- Helpers --------------------------------------------------------------------------------------
 
-
-def _ticket_or_404(request: HttpRequest, reference: str) -> Ticket:
-    ticket = selectors.ticket_get_detail(user=request.user, reference=reference)
-    if ticket is None:
-        raise Http404(_("No ticket %(ref)s that you may see.") % {"ref": reference})
-    return ticket
-
-
-def _detail_url(ticket: Ticket) -> str:
-    return reverse("desk:ticket_detail", kwargs={"reference": ticket.reference}) + "#materials"
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+PANEL = panels.Panel(
+    name="materials",
+    template="tickets/_detail_materials.html",
+    build=materials_panel,
+    state_class=PanelState,
+    nothing_saved=gettext_lazy("Nothing was saved: see the materials panel."),
+    fetch=selectors.ticket_get_for_materials,
+    # Every write bumps the ticket's version: the action forms elsewhere on the page get the
+    # new one out of band, so their next submit is not taken for a stale page.
+    extra_context={"version_inputs": [f"id_{verb}_expected_version" for verb in ACTION_FORMS]},
+    repeats_error=True,
+)
 
 
 def _role_refusal() -> str:
     return _("Your role may not check materials or prepare the service confirmation form; ask a colleague.")
 
 
-def _render_panel(request: HttpRequest, ticket: Ticket, state: PanelState, status: int) -> HttpResponse:
-    """The panel alone, for an htmx swap (read afresh: the write may have changed the ticket)."""
-    fresh = selectors.ticket_get_for_materials(user=request.user, reference=ticket.reference) or ticket
-    context = {
-        "ticket": fresh,
-        "materials": materials_panel(request=request, ticket=fresh, state=state),
-        # Every write bumps the ticket's version: the action forms elsewhere on the page get the
-        # new one out of band, so their next submit is not taken for a stale page.
-        "version_inputs": [f"id_{verb}_expected_version" for verb in ACTION_FORMS],
-    }
-    response = render(request, "tickets/_detail_materials.html", context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _refused(request: HttpRequest, ticket: Ticket, state: PanelState, *, status: int = 400) -> HttpResponse:
-    if _is_htmx(request):
-        return _render_panel(request, ticket, state, status)
-    from tickets.views.ticket_detail import _render  # the ticket page, with this panel's errors on it
-
-    request.materials_state = state
-    page_error = state.error or _("Nothing was saved: see the materials panel.")
-    return _render(request, ticket, page_error=page_error, status=status)
-
-
-def _done(request: HttpRequest, ticket: Ticket, message: str) -> HttpResponse:
-    if _is_htmx(request):
-        return _render_panel(request, ticket, PanelState(flash=message), 200)
-    messages.success(request, message)
-    return redirect(_detail_url(ticket))
-
-
 def _put_error(form: DeskForm, error: TicketError, *, aliases: dict[str, str] | None = None) -> None:
-    name = (aliases or {}).get(error.field or "", error.field)
-    form.add_error(name if name in form.fields else None, error.message)
+    panels.add_service_error(form, error, aliases=aliases)
     form.focus_first_error()
 
 
 def _allowed(request: HttpRequest, reference: str) -> tuple[Ticket, HttpResponse | None]:
     """The ticket (404 if not visible) and, for a role that may not act, the 403 response."""
-    ticket = _ticket_or_404(request, reference)
+    ticket = panels.ticket_or_404(request, reference)
     if permissions.user_may_check_materials(request.user):
         return ticket, None
-    return ticket, _refused(request, ticket, PanelState(error=_role_refusal()), status=403)
+    return ticket, PANEL.refused(request, ticket, PanelState(error=_role_refusal()), status=403)
 
 
 # --- The checklist ------------------------------------------------------------------------------
@@ -234,8 +198,10 @@ def materials_start(request: HttpRequest, reference: str) -> HttpResponse:
         except TicketError as error:
             _put_error(form, error)
         else:
-            return _done(request, ticket, _("Checklist started: %(count)s documents to check.") % {"count": len(rows)})
-    return _refused(request, ticket, PanelState(start_form=form))
+            return PANEL.done(
+                request, ticket, _("Checklist started: %(count)s documents to check.") % {"count": len(rows)}
+            )
+    return PANEL.refused(request, ticket, PanelState(start_form=form))
 
 
 @require_POST
@@ -246,8 +212,8 @@ def materials_add_new(request: HttpRequest, reference: str) -> HttpResponse:
     try:
         rows = materials.materials_add_new_documents(ticket=ticket, actor=request.user)
     except TicketError as error:
-        return _refused(request, ticket, PanelState(error=error.message))
-    return _done(
+        return PANEL.refused(request, ticket, PanelState(error=error.message))
+    return PANEL.done(
         request,
         ticket,
         _("Added to the checklist: %(documents)s.") % {"documents": ", ".join(row.name for row in rows)},
@@ -272,17 +238,17 @@ def material_mark(request: HttpRequest, reference: str, pk: int) -> HttpResponse
                 reason=form.cleaned_data["reason"],
             )
         except IllegalTransition as error:
-            return _refused(request, ticket, PanelState(error=error.message))
+            return PANEL.refused(request, ticket, PanelState(error=error.message))
         except TicketError as error:
             _put_error(form, error)
         else:
-            return _done(
+            return PANEL.done(
                 request,
                 ticket,
                 _("“%(document)s” marked “%(state)s”.")
                 % {"document": marked.name, "state": marked.get_state_display()},
             )
-    return _refused(request, ticket, PanelState(mark_form=form))
+    return PANEL.refused(request, ticket, PanelState(mark_form=form))
 
 
 @require_POST
@@ -302,27 +268,24 @@ def materials_confirm_missing(request: HttpRequest, reference: str) -> HttpRespo
                 scan=data["scan"],
             )
         except IllegalTransition as error:
-            return _refused(request, ticket, PanelState(error=error.message))
+            return PANEL.refused(request, ticket, PanelState(error=error.message))
         except TicketError as error:
             _put_error(form, error, aliases={"file": "scan"})
         else:
-            return _done(
+            return PANEL.done(
                 request,
                 ticket,
                 _("The customer's written confirmation is recorded for: %(documents)s.")
                 % {"documents": ", ".join(confirmation.documents)},
             )
-    return _refused(request, ticket, PanelState(confirm_form=form))
+    return PANEL.refused(request, ticket, PanelState(confirm_form=form))
 
 
 # --- The service confirmation form (A1) -----------------------------------------------------------
 
 
 def _form_ticket(request: HttpRequest, reference: str) -> Ticket:
-    ticket = selectors.ticket_get_for_materials(user=request.user, reference=reference)
-    if ticket is None:
-        raise Http404(_("No ticket %(ref)s that you may see.") % {"ref": reference})
-    return ticket
+    return panels.ticket_or_404(request, reference, fetch=selectors.ticket_get_for_materials)
 
 
 def _forbidden(request: HttpRequest, ticket: Ticket) -> HttpResponse | None:
@@ -403,7 +366,7 @@ def confirmation_form(request: HttpRequest, reference: str) -> HttpResponse:
                     messages.success(request, _("Service confirmation form saved. Print it for the customer to sign."))
                 else:
                     messages.info(request, _("Nothing changed on the service confirmation form."))
-                return redirect(_detail_url(ticket))
+                return redirect(panels.detail_url(ticket, PANEL.name))
         form.focus_first_error()
         status = 400
     else:

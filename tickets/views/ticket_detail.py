@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,23 +24,21 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tickets import permissions, selectors, services
 from tickets.exceptions import Conflict, IllegalTransition, InvalidInput, TicketError
-from tickets.forms import ACTION_FORMS, TEST_SCRIPT, ActionForm, AttachmentForm, DeskForm, NoteForm, TestResultForm
+from tickets.forms import (
+    ACTION_FORMS,
+    HANDOFF_FIELDS,
+    TEST_SCRIPT,
+    ActionForm,
+    AttachmentForm,
+    NoteForm,
+    TestResultForm,
+)
 from tickets.models import Deadline, DeadlineKind, DurationUnit, ProblemType, Ticket, TicketEvent
+from tickets.views import panels
 from tickets.views.aftersales import aftersales_panel
 from tickets.views.materials import materials_panel
 
 Event = TicketEvent.Type
-
-
-def _ticket_or_404(request: HttpRequest, reference: str) -> Ticket:
-    ticket = selectors.ticket_get_detail(user=request.user, reference=reference)
-    if ticket is None:
-        raise Http404(_("No ticket %(ref)s that you may see.") % {"ref": reference})
-    return ticket
-
-
-def _detail_url(ticket: Ticket) -> str:
-    return reverse("desk:ticket_detail", kwargs={"reference": ticket.reference})
 
 
 # --- Pages ------------------------------------------------------------------------------------
@@ -49,19 +46,18 @@ def _detail_url(ticket: Ticket) -> str:
 
 @require_GET
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    return _render(request, _ticket_or_404(request, reference))
+    return _render(request, panels.ticket_or_404(request, reference))
 
 
 @require_POST
 def ticket_action(request: HttpRequest, reference: str, verb: str) -> HttpResponse:
     if verb not in ACTION_FORMS:
         raise Http404(_("No such action."))
-    ticket = _ticket_or_404(request, reference)
+    ticket = panels.ticket_or_404(request, reference)
     form = ACTION_FORMS[verb](request.POST)
     if not permissions.user_may(request.user, verb, ticket):
-        profile = getattr(request.user, "staff", None)
         message = _("Your role (%(role)s) may not %(verb)s tickets; ask a colleague or your supervisor.") % {
-            "role": profile.get_role_display() if profile else _("no staff profile"),
+            "role": panels.role_name(request.user),
             "verb": services.VERB_LABELS[verb],
         }
         return _render(request, ticket, page_error=message, status=403)
@@ -70,7 +66,7 @@ def ticket_action(request: HttpRequest, reference: str, verb: str) -> HttpRespon
         try:
             PERFORM[verb](ticket, request.user, data)
         except InvalidInput as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            panels.add_service_error(form, error)
         except (IllegalTransition, Conflict) as error:
             if isinstance(error, Conflict):
                 # Keep what was typed, now against the current version: sending it again is a
@@ -79,28 +75,28 @@ def ticket_action(request: HttpRequest, reference: str, verb: str) -> HttpRespon
             return _render(request, ticket, failed=form, page_error=error.message, status=400)
         else:
             messages.success(request, _success_message(verb, ticket))
-            return redirect(_detail_url(ticket))
+            return redirect(panels.detail_url(ticket))
     return _render(request, ticket, failed=form, status=400)
 
 
 @require_POST
 def ticket_note(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
+    ticket = panels.ticket_or_404(request, reference)
     form = NoteForm(request.POST)
     if form.is_valid():
         try:
             services.ticket_add_note(ticket=ticket, actor=request.user, text=form.cleaned_data["text"])
         except TicketError as error:
-            _add_service_error(form, error)
+            panels.add_service_error(form, error)
         else:
             messages.success(request, _("Note added to the timeline."))
-            return redirect(_detail_url(ticket) + "#timeline")
+            return redirect(panels.detail_url(ticket, "timeline"))
     return _render(request, ticket, note_form=form, status=400)
 
 
 @require_POST
 def ticket_attach(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
+    ticket = panels.ticket_or_404(request, reference)
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -108,10 +104,10 @@ def ticket_attach(request: HttpRequest, reference: str) -> HttpResponse:
                 ticket=ticket, actor=request.user, upload=form.cleaned_data["file"], note=form.cleaned_data["note"]
             )
         except TicketError as error:
-            _add_service_error(form, error)
+            panels.add_service_error(form, error)
         else:
             messages.success(request, _("“%(name)s” attached.") % {"name": attachment.original_name})
-            return redirect(_detail_url(ticket) + "#attachments")
+            return redirect(panels.detail_url(ticket, "attachments"))
     return _render(request, ticket, attachment_form=form, status=400)
 
 
@@ -135,13 +131,7 @@ def _hand_off(ticket: Ticket, actor, data: dict) -> Ticket:
     return services.ticket_hand_off(
         ticket=ticket,
         actor=actor,
-        to_user=data["to_user"],
-        to_department=data["to_department"],
-        problem_type=data["problem_type"],
-        told_name=data["told_name"],
-        told_extension=data["told_extension"],
-        callback_phone=data["callback_phone"],
-        callback_note=data["callback_note"],
+        **{name: data[name] for name in HANDOFF_FIELDS},
         note=data["note"],
         expected_version=data["expected_version"],
     )
@@ -207,10 +197,6 @@ def _success_message(verb: str, ticket: Ticket) -> str:
         "reopen": _("Ticket reopened: it is back at the desk."),
         "escalate": _("Escalated: priority raised and the department head notified."),
     }.get(verb, _("Done."))
-
-
-def _add_service_error(form: DeskForm, error: TicketError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 def _rebind(form: ActionForm, *, expected_version: int) -> ActionForm:
@@ -327,6 +313,12 @@ def _kind_label(kind: str) -> str:
     return str(DeadlineKind(kind).label) if kind in DeadlineKind.values else kind
 
 
+def timeline_entries(events) -> list[TimelineEntry]:
+    """The timeline as the page shows it, oldest first (`events` with their actors)."""
+    departments = selectors.department_names()
+    return [_entry(event, departments) for event in events]
+
+
 def _entry(event: TicketEvent, departments: dict[int, str]) -> TimelineEntry:
     entry = TimelineEntry(event=event, actor=_actor(event))
     data = event.data or {}
@@ -428,10 +420,9 @@ def _render(
     for form in (note_form, attachment_form):
         if form is not None:
             form.focus_first_error()
-    departments = selectors.department_names()
     context = {
         "ticket": ticket,
-        "timeline": [_entry(event, departments) for event in ticket.events.all()],
+        "timeline": timeline_entries(ticket.events.all()),
         "deadlines": [_deadline_row(deadline, now) for deadline in ticket.deadlines.all()],
         "attachments": ticket.attachments.all(),
         "actions": actions,
