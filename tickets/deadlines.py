@@ -12,6 +12,7 @@ already locked. `sla_sweep` and `deadlines_recompute` are services of their own.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -41,8 +42,41 @@ DEFAULT_DURATIONS: dict[str, tuple[Decimal, str]] = {
     DeadlineKind.TEST_CALLBACK: (Decimal(24), DurationUnit.CLOCK_HOURS),
     # Counted from the courier's expected arrival, not from when the return is recorded (A5).
     DeadlineKind.RECEIPT_CALLBACK: (Decimal(1), DurationUnit.WORKING_DAYS),
+    # Walk-in visits (S4, S5, V3, V4, S7): an SlaPolicy row changes any of them.
+    DeadlineKind.VISIT_WAIT: (Decimal(3), DurationUnit.CLOCK_MINUTES),
+    DeadlineKind.VISIT_CLARIFY: (Decimal(3), DurationUnit.CLOCK_MINUTES),
+    DeadlineKind.HOST_ACK: (Decimal(5), DurationUnit.CLOCK_MINUTES),
+    DeadlineKind.REPAIR_ARRIVAL: (Decimal(30), DurationUnit.CLOCK_MINUTES),
+    DeadlineKind.INCIDENT_REPORT: (Decimal(2), DurationUnit.WORKING_DAYS),
+    DeadlineKind.INVOICE_DELIVERY: (Decimal(3), DurationUnit.WORKING_DAYS),
 }
 WORKING_UNITS = frozenset({DurationUnit.WORKING_HOURS, DurationUnit.WORKING_DAYS})
+
+
+# --- What the sweep does for a kind that another app owns ----------------------------------
+
+
+@dataclass(frozen=True)
+class KindHandler:
+    """What happens when a deadline of one kind is due (`breach`) or near (`warn`; None: the
+    kind has no warning, its timer goes straight to the breach). Each is called inside the
+    sweep's transaction, with the deadline and its ticket locked, as
+    `handler(ticket=, deadline=, now=)`; `breach` returns a line saying what it did."""
+
+    breach: Callable[..., str]
+    warn: Callable[..., None] | None = None
+
+
+_KIND_HANDLERS: dict[str, KindHandler] = {}
+
+
+def deadline_kind_register(kind: str, *, breach: Callable[..., str], warn: Callable[..., None] | None = None) -> None:
+    """Let an app own what the sweep does for `kind` (called from its AppConfig.ready)."""
+    _KIND_HANDLERS[kind] = KindHandler(breach=breach, warn=warn)
+
+
+def kind_handler(kind: str) -> KindHandler | None:
+    return _KIND_HANDLERS.get(kind)
 
 
 def _default_warn_ratio() -> Decimal:
@@ -136,6 +170,8 @@ def deadline_start(
     now: datetime,
     calendar: sla.BusinessCalendar | None = None,
     anchor_at: datetime | None = None,
+    duration: tuple[Decimal, str] | None = None,
+    escalation_level: int = 0,
 ) -> Deadline:
     """Start a timer of `kind` for the ticket now, with the matching policy's duration.
 
@@ -143,15 +179,21 @@ def deadline_start(
     courier's expected arrival day (A5). An anchored working-time window is kept as working
     time from the anchor, so it ends at the close of business of its last working day, not at
     the next day's opening (the same working instant), also after a recompute.
+    `duration` (amount, DurationUnit) is a window agreed with the customer (a promised repair
+    visit), used instead of any policy. `escalation_level` starts a later rung of a ladder: its
+    breach is that level plus one. A kind registered without a warning has none.
     """
     calendar = calendar or sla_calendar()
-    policy = policy_for(ticket=ticket, kind=kind)
+    policy = None if duration is not None else policy_for(ticket=ticket, kind=kind)
     if policy is not None:
         amount, unit = policy.amount, policy.unit
         warn_ratio = policy.warn_ratio or _default_warn_ratio()
     else:
-        amount, unit = DEFAULT_DURATIONS[kind]
+        amount, unit = duration or DEFAULT_DURATIONS[kind]
         warn_ratio = _default_warn_ratio()
+    handler = kind_handler(kind)
+    if handler is not None and handler.warn is None:
+        warn_ratio = Decimal(1)  # the warning falls on the due time: the sweep acts once, at the breach
     deadline = Deadline(
         ticket=ticket,
         kind=kind,
@@ -162,6 +204,7 @@ def deadline_start(
         started_at=now,
         anchor_at=now if anchor_at is None else anchor_at,
         window=timedelta(0),
+        escalation_level=escalation_level,
     )
     _schedule(deadline, calendar)
     if anchor_at is not None and _is_working(unit):

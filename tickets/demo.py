@@ -106,6 +106,8 @@ STAFF = (
     StaffSpec("wuxia", "吴霞", "4002", "8402", "customer_service", Role.HANDLER),
     StaffSpec("zhengshuang", "郑爽", "5001", "8501", "finance", Role.FINANCE, is_head=True),
     StaffSpec("machao", "马超", "6001", "8601", "engineering", Role.DEPT_HEAD, is_head=True),
+    # 管理处主任: the top of the walk-in escalation ladder (S5).
+    StaffSpec("heping", "何平", "7001", "8701", "front_desk", Role.OFFICE_MANAGER),
 )
 DEMO_USERNAMES = tuple(spec.username for spec in STAFF)
 # `admin` may well exist before the demo (createsuperuser); the others mark the demo as present.

@@ -46,6 +46,7 @@ class StaffProfile(models.Model):
         DEPT_HEAD = "dept_head", _("Department head")
         SUPERVISOR = "supervisor", _("Supervisor")
         FINANCE = "finance", _("Finance")
+        OFFICE_MANAGER = "office_manager", _("Office manager")
         ADMIN = "admin", _("Administrator")
 
     user = models.OneToOneField(
@@ -84,7 +85,7 @@ class StaffProfile(models.Model):
 
     @property
     def sees_all_tickets(self) -> bool:
-        return self.role in {self.Role.SUPERVISOR, self.Role.ADMIN}
+        return self.role in {self.Role.SUPERVISOR, self.Role.OFFICE_MANAGER, self.Role.ADMIN}
 
 
 class Customer(models.Model):
@@ -337,6 +338,35 @@ class TicketEvent(models.Model):
         CUSTOMER_NOTIFIED = "customer_notified", _("Customer notified")
         DOCUMENTS_RETURNED = "documents_returned", _("Documents returned")
         RECEIPT_CALLBACK = "receipt_callback", _("Receipt confirmation call")
+        # Walk-in visits (issue 4): reception, queue and the 3-minute rules (V1–V3, S4, S5).
+        VISIT_CALLED = "visit_called", _("Visitor called to the counter")
+        VISIT_SERVING = "visit_serving", _("Service started")
+        VISIT_TRANSFERRED = "visit_transferred", _("Visitor transferred to a colleague")
+        VISIT_FINISHED = "visit_finished", _("Visit finished")
+        WAIT_ALERT = "wait_alert", _("Visitor waiting too long")
+        TAKEN_OVER = "taken_over", _("Taken over by a colleague")
+        LADDER_CALLED = "ladder_called", _("Called in: not yet clear")
+        LADDER_ACKNOWLEDGED = "ladder_acknowledged", _("Call-in acknowledged")
+        HOST_NOTIFIED = "host_notified", _("Person visited notified")
+        HOST_ACKNOWLEDGED = "host_acknowledged", _("Person visited acknowledged")
+        HOST_FALLBACK = "host_fallback", _("Fallback contact notified")
+        MESSAGE_TAKEN = "message_taken", _("Message taken for an absent colleague")
+        MESSAGE_HANDLED = "message_handled", _("Message handled")
+        # Counter business (V4), ID copies (V5), incidents (V6).
+        COUNTER_BUSINESS = "counter_business", _("Counter business recorded")
+        PERMIT_ISSUED = "permit_issued", _("Renovation permit issued")
+        PAYMENT_TAKEN = "payment_taken", _("Payment taken at the front desk")
+        INVOICE_DELIVERED = "invoice_delivered", _("Invoice delivered")
+        REPAIR_DISPATCHED = "repair_dispatched", _("Repair dispatched to engineering")
+        REPAIR_RESCHEDULED = "repair_rescheduled", _("Repair visit rescheduled")
+        REPAIR_REFERRED = "repair_referred", _("Repair referred elsewhere")
+        OWNER_CONFIRMED = "owner_confirmed", _("Owner's confirmation recorded")
+        RELEASE_REFUSED = "release_refused", _("Release slip refused")
+        RELEASE_ISSUED = "release_issued", _("Release slip issued")
+        ID_COPY_STORED = "id_copy_stored", _("ID copy stored with its watermark")
+        INCIDENT_RECORDED = "incident_recorded", _("Incident recorded")
+        INCIDENT_REPORT_FILED = "incident_report_filed", _("Incident report filed")
+        TYPICAL_CASE = "typical_case", _("Marked as a typical case")
 
     ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
@@ -714,6 +744,13 @@ class DeadlineKind(models.TextChoices):
     REPLY = "reply", _("Handler reply")
     TEST_CALLBACK = "test_callback", _("Customer test report")
     RECEIPT_CALLBACK = "receipt_callback", _("Receipt confirmation call")
+    # Walk-in visits (issue 4). Defaults: 3 clock minutes for the wait and each ladder step.
+    VISIT_WAIT = "visit_wait", _("Visitor waiting")
+    VISIT_CLARIFY = "visit_clarify", _("Not yet clear (escalation ladder)")
+    HOST_ACK = "host_ack", _("Person visited to acknowledge")
+    REPAIR_ARRIVAL = "repair_arrival", _("Promised repair visit")
+    INCIDENT_REPORT = "incident_report", _("Incident report")
+    INVOICE_DELIVERY = "invoice_delivery", _("Invoice delivery")
 
 
 class DurationUnit(models.TextChoices):

@@ -64,6 +64,7 @@ ROLE_VERBS: dict[str, frozenset[str]] = {
     ),
     Role.DEPT_HEAD: frozenset(DESK_VERBS),
     Role.SUPERVISOR: frozenset(DESK_VERBS),
+    Role.OFFICE_MANAGER: frozenset(DESK_VERBS),
     Role.ADMIN: frozenset(DESK_VERBS),
     Role.FINANCE: frozenset(),
 }
@@ -124,7 +125,7 @@ def _role_in(user, roles: frozenset[str]) -> bool:
 # Who checks a customer's documents, records their written confirmation of missing ones and
 # prepares the service confirmation form: anyone serving customers, not finance.
 MATERIALS_ROLES: frozenset[str] = frozenset(
-    {Role.FRONT_DESK, Role.HANDLER, Role.DEPT_HEAD, Role.SUPERVISOR, Role.ADMIN}
+    {Role.FRONT_DESK, Role.HANDLER, Role.DEPT_HEAD, Role.SUPERVISOR, Role.OFFICE_MANAGER, Role.ADMIN}
 )
 
 
@@ -141,15 +142,17 @@ def user_may_check_materials(user) -> bool:
 # Billing, the completion notice, returning documents and the receipt call are the work of the
 # people who serve the customer: the first responder owns the case to the end (T1).
 AFTERSALES_ROLES: frozenset[str] = frozenset(
-    {Role.FRONT_DESK, Role.HANDLER, Role.DEPT_HEAD, Role.SUPERVISOR, Role.ADMIN}
+    {Role.FRONT_DESK, Role.HANDLER, Role.DEPT_HEAD, Role.SUPERVISOR, Role.OFFICE_MANAGER, Role.ADMIN}
 )
 # Issuing an invoice or receipt: finance, plus the managers who stand in when the cashier is away
 # (V4: "cashier absent → take payment, issue a receipt"). Not front desk or handlers: a numbered
 # invoice or receipt is a financial document, and the service only allows it once finance has
 # confirmed the payment anyway.
-DOCUMENT_ROLES: frozenset[str] = frozenset({Role.FINANCE, Role.DEPT_HEAD, Role.SUPERVISOR, Role.ADMIN})
+DOCUMENT_ROLES: frozenset[str] = frozenset(
+    {Role.FINANCE, Role.DEPT_HEAD, Role.SUPERVISOR, Role.OFFICE_MANAGER, Role.ADMIN}
+)
 # Who sees the finance page (bills to confirm and to invoice).
-FINANCE_PAGE_ROLES: frozenset[str] = frozenset({Role.FINANCE, Role.SUPERVISOR, Role.ADMIN})
+FINANCE_PAGE_ROLES: frozenset[str] = frozenset({Role.FINANCE, Role.SUPERVISOR, Role.OFFICE_MANAGER, Role.ADMIN})
 
 
 def user_may_bill(user) -> bool:

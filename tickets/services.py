@@ -867,6 +867,11 @@ def ticket_mark_reviewed(*, ticket: Ticket, actor, note: str = "", now: datetime
 
 def ticket_sla_warn(*, ticket: Ticket, deadline: Deadline, now: datetime) -> None:
     """Deadline near: tell the person who must act, and record it."""
+    handler = dl.kind_handler(deadline.kind)
+    if handler is not None:
+        if handler.warn is not None:
+            handler.warn(ticket=ticket, deadline=deadline, now=now)
+        return
     if deadline.kind == DeadlineKind.RECEIPT_CALLBACK:
         # The desk's own call to confirm a parcel arrived (A5): remind the first responder.
         from tickets.aftersales import receipt_callback_remind
@@ -899,7 +904,11 @@ def ticket_sla_warn(*, ticket: Ticket, deadline: Deadline, now: datetime) -> Non
 
 def ticket_sla_breach(*, ticket: Ticket, deadline: Deadline, now: datetime) -> str:
     """Deadline passed. Test callback: counted solved. Receipt call: the first responder is
-    reminded, nobody else is called in. Others: escalate. Returns what was done."""
+    reminded, nobody else is called in. A kind another app registered: its handler. Others:
+    escalate. Returns what was done."""
+    handler = dl.kind_handler(deadline.kind)
+    if handler is not None:
+        return handler.breach(ticket=ticket, deadline=deadline, now=now)
     if deadline.kind == DeadlineKind.RECEIPT_CALLBACK:
         from tickets.aftersales import receipt_callback_remind
 
