@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class VisitsConfig(AppConfig):
     name = "visits"
     verbose_name = _("Visits")
+
+    def ready(self) -> None:
+        # What the SLA sweep does when a visit's timer is due (the 3-minute rules and the rest).
+        from visits import services
+
+        services.register_sla_handlers()

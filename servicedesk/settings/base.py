@@ -172,6 +172,11 @@ SERVICEDESK = {
     "SLA_WARN_RATIO": float(env("SLA_WARN_RATIO", "0.8")),
     # Deadlines handled per sweep transaction.
     "SLA_SWEEP_BATCH": int(env("SLA_SWEEP_BATCH", "200")),
+    # A visitor waiting 3 minutes (S4): "suggest" names an available colleague on the consoles,
+    # "assign" hands the visitor to them at once.
+    "VISIT_WAIT_ALERT": env("VISIT_WAIT_ALERT", "suggest"),
+    # The lobby board may be opened without signing in by adding ?key=<this> (a TV in the lobby).
+    "LOBBY_BOARD_KEY": env("LOBBY_BOARD_KEY", ""),
     # Dotted path of the notification sender (console, later e-mail / SMS).
     "NOTIFICATION_SENDER": env("NOTIFICATION_SENDER", "tickets.notifications.ConsoleSender"),
     # Dotted path of the notifier that sends messages to customers (console, later SMS).
