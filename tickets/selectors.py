@@ -223,7 +223,13 @@ def ticket_get_detail(*, user, reference: str) -> Ticket | None:
     attachments with their uploaders. A fixed number of queries however long the timeline."""
     return (
         ticket_list_visible(user=user)
-        .select_related("first_responder__staff", "assignee__staff", "customer__primary_contact__staff")
+        .select_related(
+            "first_responder__staff",
+            "assignee__staff",
+            "customer__primary_contact__staff",
+            "visit__host",
+            "visit__staff",
+        )
         .prefetch_related(
             Prefetch("events", queryset=TicketEvent.objects.select_related("actor").order_by("created_at", "id")),
             Prefetch("deadlines", queryset=Deadline.objects.order_by("started_at", "id")),
