@@ -681,6 +681,7 @@ class _Builder:
         plans = [self._plan(scenario) for scenario in SCENARIOS for _n in range(scenario.count)]
         self._run(plans)
         self._after_sales_cases()
+        self._walk_in_visits()
         self._notifications_read()
         self._summarise()
         return self.summary
@@ -1105,6 +1106,57 @@ class _Builder:
         # 4. Hukou: the checklist is still being gone through, so the case cannot move on yet.
         fourth = case(self.customers[3], hukou, "应届毕业生落户办理")
         checked(fourth, missing=("户口迁移证原件",), pending=("一寸照片五张", "身份证复印件"))
+
+    def _walk_in_visits(self) -> None:
+        """This morning's lobby: visitors finished, one at a counter, two waiting, so reception,
+        the staff console and the lobby board have something to show (issue 4)."""
+        from visits import services as visits
+        from visits.models import Purpose
+
+        wangfang, liuyang, chenjing = (self.users[name] for name in FRONT_DESK)
+        start = self.now - timedelta(minutes=40)
+        visits.presence_set(user=wangfang, is_available=True, counter="1号窗口", now=start)
+        visits.presence_set(user=liuyang, is_available=True, counter="2号窗口", now=start)
+        visits.presence_set(user=chenjing, is_available=False, counter="3号窗口", now=start)
+        category = self.categories
+        plan = (
+            ("周建华", Purpose.PAYMENT, {"category": category["缴费", "物业费"]}, "served"),
+            ("吴女士", Purpose.REPAIR, {"category": category["物业报修", "水电"]}, "served"),
+            (
+                "郑先生",
+                Purpose.MEET,
+                {"host": self.users["machao"], "category": category["来访接待", "找人"]},
+                "served",
+            ),
+            ("冯丽", Purpose.RENOVATION, {"party_size": 2, "category": category["物业手续", "装修办理"]}, "serving"),
+            ("孙先生", Purpose.RELEASE, {"category": category["物业手续", "放行条"]}, "waiting"),
+            (
+                "陈阿姨",
+                Purpose.PAYMENT,
+                {"visitor_phone": "13912345678", "category": category["缴费", "物业费"]},
+                "waiting",
+            ),
+        )
+        for index, (name, purpose, extra, end) in enumerate(plan):
+            # Finished visits earlier this morning; the one at the counter started a minute ago (its
+            # 3-minute clock still running); the waiting ones checked in within the last 2 minutes.
+            moment = {
+                "served": start + timedelta(minutes=6 * index),
+                "serving": self.now - timedelta(minutes=3),
+                "waiting": self.now - timedelta(minutes=6 - index),
+            }[end]
+            visit = visits.visit_check_in(actor=wangfang, visitor_name=name, purpose=purpose, now=moment, **extra)
+            if visit.host_id:
+                visits.visit_host_acknowledge(visit=visit, actor=visit.host, now=moment + timedelta(minutes=1))
+            if end == "waiting":
+                continue
+            staff = liuyang if index % 2 else wangfang
+            visits.visit_call(visit=visit, actor=staff, now=moment + timedelta(minutes=1))
+            visits.visit_start_serving(visit=visit, actor=staff, now=moment + timedelta(minutes=2))
+            if end == "served":
+                visits.visit_mark_clear(visit=visit, actor=staff, now=moment + timedelta(minutes=3))
+                visits.visit_finish(visit=visit, actor=staff, outcome="served", now=moment + timedelta(minutes=5))
+        visits.presence_set(user=wangfang, is_available=True, now=self.now - timedelta(minutes=1))
 
     def _summarise(self) -> None:
         summary = self.summary

@@ -85,11 +85,12 @@ def visit_check_in(
     is_urgent: bool = False,
     host=None,
     note: str = "",
+    category=None,
     now: datetime | None = None,
 ) -> Visit:
     """Check a visitor in: a visit ticket, a queue number on the purpose's line (numbered from 1
     each day), the 3-minute wait clock (an urgent visitor: the alert at once), and the person
-    visited told at once (V1, V2, V3, S4)."""
+    visited told at once (V1, V2, V3, S4). `category` is the reason for the visit (T4)."""
     now = _now(now)
     _staff_profile(actor, field="actor")
     visitor_name = _clean_text("visitor_name", visitor_name, _("The visitor's name"), max_length=100, required=True)
@@ -132,6 +133,7 @@ def visit_check_in(
         contact_name=visitor_name,
         contact_phone=visitor_phone,
         priority=Ticket.Priority.URGENT if is_urgent else Ticket.Priority.NORMAL,
+        category=category,
         now=now,
     )
     visit = Visit.objects.create(
