@@ -202,7 +202,7 @@ def _users_with_role(role: str) -> list:
 def _lock_visit(visit: Visit) -> Visit:
     """The visit and its ticket, locked, read afresh (ticket first: the order every writer uses)."""
     Ticket.objects.select_for_update().filter(pk=visit.ticket_id).first()
-    return Visit.objects.select_for_update().select_related("ticket", "host", "staff").get(pk=visit.pk)
+    return Visit.objects.select_for_update(of=("self",)).select_related("ticket", "host", "staff").get(pk=visit.pk)
 
 
 def _require_state(visit: Visit, states: set[str], action: str) -> None:
@@ -299,15 +299,24 @@ def waiting_queue(queue_date, lines: list[str] | None = None):
 @transaction.atomic
 def visit_call_next(*, actor, lines: list[str] | None = None, now: datetime | None = None) -> Visit | None:
     """Call the next visitor on these lines (all lines by default); None when nobody waits.
-    Two staff calling at once never get the same visitor."""
+
+    Callers take turns (they lock today's queue counters, a moment each), so two staff calling
+    at once never get the same visitor; the visitor's ticket and visit are then locked in the
+    order every writer uses (ticket, then visit), waiting for a sweep that holds them rather
+    than skipping a visitor who is there."""
     now = _now(now)
     _staff_profile(actor, field="actor")
     for line in lines or ():
         check_choice("line", line, Line)
-    candidate = waiting_queue(queue_date_of(now), lines).select_for_update(skip_locked=True, of=("self",)).first()
-    if candidate is None:
-        return None
-    return _call(_lock_visit(candidate), actor, now)
+    today = queue_date_of(now)
+    list(QueueCounter.objects.select_for_update().filter(queue_date=today).order_by("line"))
+    while True:
+        candidate = waiting_queue(today, lines).first()
+        if candidate is None:
+            return None
+        visit = _lock_visit(candidate)
+        if visit.state == State.WAITING:  # not taken over by a colleague in the meantime
+            return _call(visit, actor, now)
 
 
 @transaction.atomic
@@ -498,7 +507,12 @@ def _wait_alert(visit: Visit, now: datetime, *, reason: str) -> str:
 
 
 def _visit_of(ticket: Ticket) -> Visit | None:
-    return Visit.objects.select_for_update().select_related("ticket", "host", "staff").filter(ticket=ticket).first()
+    return (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("ticket", "host", "staff")
+        .filter(ticket=ticket)
+        .first()
+    )
 
 
 def sla_wait_breached(*, ticket: Ticket, deadline: Deadline, now: datetime) -> str:
