@@ -168,3 +168,11 @@ class HostFallback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department}: {self.contact}"
+
+
+# The other parts of the visits app: messages for absent colleagues (V3), the counter business
+# (V4), ID copies and incidents (V5, V6).
+from visits.models_messages import *  # noqa: E402,F401,F403
+from visits.models_records import *  # noqa: E402,F401,F403
+from visits.models_release import *  # noqa: E402,F401,F403
+from visits.models_renovation import *  # noqa: E402,F401,F403

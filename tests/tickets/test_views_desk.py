@@ -23,14 +23,15 @@ from tickets.deadlines import sla_sweep
 from tickets.models import Notification, Ticket, TicketEvent
 from tickets.notifications import notification_create
 from tickets.views.desk import duration_words
+from visits.messages import message_take
 
 NOW = at("2026-03-03 10:00")  # a Tuesday
 MONDAY = at("2026-03-02 10:00")
 HOME = reverse("desk:home")
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 # session, user, staff profile, unread count (page frame); 5 panels x (rows with their total,
-# their live deadlines); the latest notifications.
-DESK_QUERY_BUDGET = 16
+# their live deadlines); the latest notifications; the open messages for me (V3).
+DESK_QUERY_BUDGET = 17
 
 
 @pytest.fixture(autouse=True)
@@ -404,6 +405,16 @@ def fill_desk(count: int, *, clerk, engineer) -> None:
             )
             services.ticket_pause(ticket=ticket, actor=engineer, reason="等客户资料", now=at("2026-03-02 14:00"))
         notify(clerk, f"通知 {ticket.reference}", minutes_ago=i, ticket=ticket)
+        message_take(
+            ticket=ticket,
+            actor=engineer,
+            recipient=clerk,
+            visitor_name=f"访客{i}",
+            contact="13800000002",
+            text="请回电",
+            is_urgent=i % 2 == 0,
+            now=at("2026-03-03 09:30"),
+        )
 
 
 def desk_queries(client, user) -> int:

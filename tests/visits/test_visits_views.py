@@ -195,3 +195,14 @@ def test_the_board_shows_wait_times(login, clerk):
     page = login(clerk).get(url("board_data")).content.decode()
 
     assert "7 min" in page
+
+
+def test_the_visit_ticket_page_shows_the_visit_and_its_counter_business(login, clerk):
+    visit = check_in(clerk, name="孙先生", purpose=Purpose.RELEASE, party_size=2)
+
+    page = login(clerk).get(reverse("desk:ticket_detail", args=[visit.ticket.reference])).content.decode()
+
+    assert f'<span class="mono">{visit.queue_number}</span>' in page
+    assert "party of 2" in page
+    for name in ("payment_page", "repair", "renovation", "release_page", "id_copies", "message_take", "incident"):
+        assert reverse(f"visits:{name}", args=[visit.ticket.reference]) in page

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST, require_safe
 from tickets import inbox, selectors, services
 from tickets.exceptions import TicketError
 from tickets.models import Deadline, Notification, Ticket
+from visits.selectors_messages import message_panel_for
 
 # --- Presentation: a deadline as a person reads it ----------------------------------------
 
@@ -157,6 +158,8 @@ def home(request):
         "first_responded": _panel(overview.first_responded, now),
         "assigned": _panel(overview.assigned, now),
         "notifications": overview.notifications,
+        # V3: visitors' messages for me, open until I mark them handled (one query).
+        "message_panel": message_panel_for(user=request.user),
         "panel_limit": selectors.DESK_PANEL_LIMIT,
     }
     return render(request, "tickets/desk.html", context)
