@@ -18,7 +18,8 @@ import itertools
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -1157,6 +1158,60 @@ class _Builder:
                 visits.visit_mark_clear(visit=visit, actor=staff, now=moment + timedelta(minutes=3))
                 visits.visit_finish(visit=visit, actor=staff, outcome="served", now=moment + timedelta(minutes=5))
         visits.presence_set(user=wangfang, is_available=True, now=self.now - timedelta(minutes=1))
+        self._counter_business_setup()
+
+    def _counter_business_setup(self) -> None:
+        """What an administrator enters before the counter can work: property accounts (for the
+        release-slip arrears rules) and the renovation fee schedule."""
+        from visits.models import RenovationFeeSchedule
+        from visits.release import property_accounts_import
+
+        property_accounts_import(
+            rows=[
+                {
+                    "unit": "1栋0101",
+                    "owner_name": "周建华",
+                    "owner_phone": "13800001001",
+                    "months_unpaid": "0",
+                    "amount_owed": "0",
+                },
+                {
+                    "unit": "3栋1502",
+                    "owner_name": "孙海涛",
+                    "owner_phone": "13800001002",
+                    "tenant_name": "冯丽",
+                    "tenant_phone": "13900002002",
+                    "months_unpaid": "0",
+                    "amount_owed": "0",
+                },
+                {
+                    "unit": "5栋0803",
+                    "owner_name": "钱伟",
+                    "owner_phone": "13800001003",
+                    "tenant_name": "林小雨",
+                    "tenant_phone": "13900002003",
+                    "months_unpaid": "2",
+                    "amount_owed": "1260.00",
+                },
+                {
+                    "unit": "6栋2101",
+                    "owner_name": "何静",
+                    "owner_phone": "13800001004",
+                    "months_unpaid": "5",
+                    "amount_owed": "3150.00",
+                },
+            ],
+            now=self.now,
+        )
+        RenovationFeeSchedule.objects.get_or_create(
+            effective_from=date(self.now.year, 1, 1),
+            defaults={
+                "renovation_deposit": Decimal("2000.00"),
+                "permit_fee": Decimal("300.00"),
+                "pass_deposit_per_worker": Decimal("50.00"),
+                "note": "管理处 2026 年收费标准",
+            },
+        )
 
     def _summarise(self) -> None:
         summary = self.summary

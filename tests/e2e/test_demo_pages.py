@@ -29,6 +29,13 @@ def test_main_pages_with_the_demo_data(page, new_page, screenshot):
     assert "Not checked yet" not in page.locator("#timeline").inner_text()
     screenshot(page, "32-demo-visa-case")
 
+    page.goto("/visits/reception/")
+    assert "陈阿姨" in page.locator("#reception-queue").inner_text()  # waiting since this morning's demo
+    screenshot(page, "34-demo-reception")
+    page.goto("/visits/board/")
+    assert "冯*" in page.locator(".board-serving").inner_text()
+    screenshot(page, "35-demo-lobby-board")
+
     finance = new_page()
     sign_in(finance, "zhengshuang", DEMO_PASSWORD)
     finance.wait_for_url("**/")

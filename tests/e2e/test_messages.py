@@ -1,6 +1,7 @@
 """A visitor for an absent manager (V3, 004 示例4): the desk takes an urgent message on the
 visit, the manager finds it on their desk and marks it handled (htmx), and it leaves the desk."""
 
+from django.utils import translation
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import sign_in
@@ -28,22 +29,23 @@ def test_urgent_message_for_an_absent_manager(page, page_of, clerk, engineer, sc
         contact_name="陈志远",
         contact_phone="13900000009",
     )
-    # An earlier, ordinary message for the manager, taken by a colleague.
-    message_take(
-        ticket=visit,
-        actor=engineer,
-        recipient=manager,
-        visitor_name="刘女士",
-        contact="13600000006",
-        text="询问下月停车费标准,有空回电即可。",
-    )
+    # An earlier, ordinary message for the manager, taken by a colleague (on a Chinese page).
+    with translation.override("zh-hans"):
+        message_take(
+            ticket=visit,
+            actor=engineer,
+            recipient=manager,
+            visitor_name="刘女士",
+            contact="13600000006",
+            text="询问下月停车费标准，有空回电即可。",
+        )
 
     sign_in(page, "clerk")
     page.wait_for_url("**/")
     page.goto(f"/visits/{visit.reference}/message/")
     expect(page.locator("#id_message_visitor_name")).to_have_value("陈志远")
     page.locator("#id_message_recipient").select_option(value=str(manager.pk))
-    page.locator("#id_message_text").fill("家中水管爆裂,楼下被淹,需要主任马上协调维修和物业保险。")
+    page.locator("#id_message_text").fill("家中水管爆裂，楼下被淹，需要主任马上协调维修和物业保险。")
     page.locator("#id_message_is_urgent").check()
     screenshot(page, "53-message-take")
     page.get_by_role("button", name="保存留言").click()

@@ -41,4 +41,4 @@ def test_tenant_release_slip(page, clerk, live_server, screenshot):
     screenshot(page, "50-release-page")
     page.get_by_role("button", name="开具放行条").click()
     page.get_by_text("FX", exact=False).first.wait_for()
-    screenshot(page, "51-release-slip-print")
+    screenshot(page, "50-release-slip-print")
