@@ -152,7 +152,7 @@ def visit_check_in(
     if host is not None:
         _notify_host(visit, now)
     if is_urgent:
-        _wait_alert(visit, now, reason=_("urgent visitor"))
+        _wait_alert(visit, now)
     else:
         dl.deadline_start(ticket=ticket, kind=DeadlineKind.VISIT_WAIT, now=now)
     return visit
@@ -466,7 +466,9 @@ def available_colleague(*, exclude: set[int] = frozenset()):
     return presence.user if presence is not None else None
 
 
-def _wait_alert(visit: Visit, now: datetime, *, reason: str) -> str:
+def _wait_alert(visit: Visit, now: datetime) -> str:
+    """Raise the wait alert (S4): name an available colleague (or, in "assign" mode, give them
+    the visitor); with nobody free, tell the supervisors."""
     ticket = visit.ticket
     colleague = available_colleague(exclude={visit.host_id} if visit.host_id else set())
     visit.wait_alert_at = now
@@ -475,7 +477,7 @@ def _wait_alert(visit: Visit, now: datetime, *, reason: str) -> str:
     waited = max(int((now - visit.checked_in_at).total_seconds() // 60), 0)
     data = {
         "queue_number": visit.queue_number,
-        "reason": reason,
+        "reason": "urgent" if visit.is_urgent else "waited",
         "waited_minutes": waited,
         "colleague": colleague.pk if colleague else None,
         "mode": wait_alert_mode(),
@@ -483,22 +485,19 @@ def _wait_alert(visit: Visit, now: datetime, *, reason: str) -> str:
     _record(
         ticket, type=Event.WAIT_ALERT, actor=None, actor_label="sla", now=now, status_before=ticket.status, data=data
     )
+    names = {"number": visit.queue_number, "name": visit.visitor_name, "minutes": waited}
     if colleague is None:
-        text = _("%(number)s (%(name)s) has waited %(minutes)s min (%(reason)s) and nobody is free: please help.") % {
-            "number": visit.queue_number,
-            "name": visit.visitor_name,
-            "minutes": waited,
-            "reason": reason,
-        }
+        if visit.is_urgent:
+            text = _("%(number)s (%(name)s) is urgent and nobody is free: please help.") % names
+        else:
+            text = _("%(number)s (%(name)s) has waited %(minutes)s min and nobody is free: please help.") % names
         for supervisor in _users_with_role(Role.SUPERVISOR):
             notification_create(recipient=supervisor, ticket=ticket, text=text, now=now)
         return _("wait alert %(number)s: nobody free, supervisors told") % {"number": visit.queue_number}
-    text = _("%(number)s (%(name)s) has waited %(minutes)s min (%(reason)s): please take the visitor over.") % {
-        "number": visit.queue_number,
-        "name": visit.visitor_name,
-        "minutes": waited,
-        "reason": reason,
-    }
+    if visit.is_urgent:
+        text = _("%(number)s (%(name)s) is urgent: please take the visitor over.") % names
+    else:
+        text = _("%(number)s (%(name)s) has waited %(minutes)s min: please take the visitor over.") % names
     notification_create(recipient=colleague, ticket=ticket, text=text, now=now)
     if wait_alert_mode() == "assign":
         _call(visit, colleague, now)
@@ -520,7 +519,7 @@ def sla_wait_breached(*, ticket: Ticket, deadline: Deadline, now: datetime) -> s
     visit = _visit_of(ticket)
     if visit is None or visit.state != State.WAITING:
         return _("nothing to do: the visitor was called")
-    return _wait_alert(visit, now, reason=_("3 minutes"))
+    return _wait_alert(visit, now)
 
 
 def _call_in(visit: Visit, level: int, now: datetime, *, source: str, reason: str = "") -> list:

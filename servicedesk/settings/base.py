@@ -177,6 +177,9 @@ SERVICEDESK = {
     "VISIT_WAIT_ALERT": env("VISIT_WAIT_ALERT", "suggest"),
     # The lobby board may be opened without signing in by adding ?key=<this> (a TV in the lobby).
     "LOBBY_BOARD_KEY": env("LOBBY_BOARD_KEY", ""),
+    # Department codes: whose head is the CS manager (客服经理), and where repairs go.
+    "CS_MANAGER_DEPARTMENT": env("CS_MANAGER_DEPARTMENT", "customer_service"),
+    "ENGINEERING_DEPARTMENT": env("ENGINEERING_DEPARTMENT", "engineering"),
     # Dotted path of the notification sender (console, later e-mail / SMS).
     "NOTIFICATION_SENDER": env("NOTIFICATION_SENDER", "tickets.notifications.ConsoleSender"),
     # Dotted path of the notifier that sends messages to customers (console, later SMS).

@@ -162,6 +162,9 @@ def test_an_urgent_visitor_raises_the_alert_at_once(clerk, colleague):
     visit = check_in(clerk, is_urgent=True)
 
     assert len(events(visit, Event.WAIT_ALERT)) == 1
+    assert (
+        Notification.objects.get(recipient=colleague).text == "A001 (张先生) is urgent: please take the visitor over."
+    )
     assert visit.ticket.priority == Ticket.Priority.URGENT
     assert not Deadline.objects.filter(ticket=visit.ticket, kind=DeadlineKind.VISIT_WAIT).exists()
 
