@@ -170,6 +170,24 @@ class HostFallback(models.Model):
         return f"{self.department}: {self.contact}"
 
 
+class DocumentSequence(models.Model):
+    """The last number issued on a day under a prefix (FX release slips, SJ desk receipts, ZX
+    renovation permits). The row is locked while a number is taken (visits.numbering), so
+    concurrent desks never get the same one."""
+
+    prefix = models.CharField(_("prefix"), max_length=10)
+    day = models.DateField(_("day"))
+    last_value = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("document number sequence")
+        verbose_name_plural = _("document number sequences")
+        constraints = [models.UniqueConstraint(fields=["prefix", "day"], name="document_sequence_prefix_day")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.day:%Y%m%d}: {self.last_value}"
+
+
 # The other parts of the visits app: messages for absent colleagues (V3), the counter business
 # (V4), ID copies and incidents (V5, V6).
 from visits.models_messages import *  # noqa: E402,F401,F403

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Ticket
 
-__all__ = ["CounterPayment", "DocumentSequence", "Mover", "OwnerConfirmation", "PropertyAccount", "ReleaseSlip"]
+__all__ = ["CounterPayment", "Mover", "OwnerConfirmation", "PropertyAccount", "ReleaseSlip"]
 
 
 class PropertyAccount(models.Model):
@@ -47,23 +47,6 @@ class PropertyAccount(models.Model):
     @property
     def has_arrears(self) -> bool:
         return self.months_unpaid > 0 or self.amount_owed > 0
-
-
-class DocumentSequence(models.Model):
-    """The last number issued today under a prefix (FX: release slips, SJ: receipts). The row is
-    locked while a number is taken, so concurrent desks never get the same one."""
-
-    prefix = models.CharField(_("prefix"), max_length=10)
-    day = models.DateField(_("day"))
-    last_value = models.PositiveIntegerField(_("last number"), default=0)
-
-    class Meta:
-        verbose_name = _("document number sequence")
-        verbose_name_plural = _("document number sequences")
-        constraints = [models.UniqueConstraint(fields=["prefix", "day"], name="document_sequence_prefix_day")]
-
-    def __str__(self) -> str:
-        return f"{self.prefix}{self.day:%Y%m%d}: {self.last_value}"
 
 
 class Mover(models.TextChoices):

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from tickets.models import Ticket
 
 __all__ = [
-    "PermitCounter",
     "RenovationApplication",
     "RenovationFeeSchedule",
     "RenovationWorker",
@@ -175,20 +174,6 @@ class RenovationWorker(models.Model):
         if len(value) <= 10:
             return "*" * len(value)
         return f"{value[:6]}{'*' * (len(value) - 10)}{value[-4:]}"
-
-
-class PermitCounter(models.Model):
-    """The last permit number issued on a day: locked to number permits without duplicates."""
-
-    day = models.DateField(_("day"), unique=True)
-    last_number = models.PositiveIntegerField(_("last number"), default=0)
-
-    class Meta:
-        verbose_name = _("permit counter")
-        verbose_name_plural = _("permit counters")
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.last_number:03d}"
 
 
 class RepairRequest(models.Model):

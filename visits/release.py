@@ -53,15 +53,14 @@ from tickets.services import (
     _staff_profile,
     _yuan,
 )
-from tickets.sla import SHANGHAI
 from visits.models_release import (
     CounterPayment,
-    DocumentSequence,
     Mover,
     OwnerConfirmation,
     PropertyAccount,
     ReleaseSlip,
 )
+from visits.numbering import document_number_next
 
 Event = TicketEvent.Type
 
@@ -96,20 +95,6 @@ class CsvImportError(InvalidInput):
 
 
 # --- Helpers ------------------------------------------------------------------------------------
-
-
-def _next_number(prefix: str, now: datetime) -> str:
-    """The next number of the (Asia/Shanghai) day under `prefix`, e.g. FX20260302-001.
-
-    The day's counter row is created if missing (get_or_create survives a concurrent creation
-    by reading the winner's row), then locked: concurrent desks queue on it until the caller's
-    transaction ends, and a rolled-back issue rolls its number back too."""
-    day = now.astimezone(SHANGHAI).date()
-    DocumentSequence.objects.get_or_create(prefix=prefix, day=day)
-    row = DocumentSequence.objects.select_for_update().get(prefix=prefix, day=day)
-    row.last_value += 1
-    row.save(update_fields=["last_value"])
-    return f"{prefix}{day:%Y%m%d}-{row.last_value:03d}"
 
 
 def normalise_unit(value: str | None) -> str:
@@ -533,7 +518,7 @@ def _release_issue(
         notified = cs_managers()
     slip = ReleaseSlip.objects.create(
         ticket=ticket,
-        number=_next_number(SLIP_PREFIX, now),
+        number=document_number_next(SLIP_PREFIX, now),
         account=account,
         unit=account.unit,
         owner_name=account.owner_name,
@@ -622,7 +607,7 @@ def payment_take(
     unit = normalise_unit(_clean_text("unit", unit, _("The unit"), 50))
     payment = CounterPayment.objects.create(
         ticket=ticket,
-        receipt_number=_next_number(RECEIPT_PREFIX, now),
+        receipt_number=document_number_next(RECEIPT_PREFIX, now),
         amount=amount,
         purpose=purpose,
         method=method,

@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
@@ -49,14 +49,15 @@ from tickets.services import (
 )
 from tickets.sla import SHANGHAI
 from visits.models_renovation import (
-    PermitCounter,
     RenovationApplication,
     RenovationFeeSchedule,
     RenovationWorker,
     RepairRequest,
 )
+from visits.numbering import document_number_next
 
 Event = TicketEvent.Type
+PERMIT_PREFIX = "ZX"  # 装修许可证
 
 PHOTO_EXTENSIONS = ("jpg", "jpeg", "png")
 PHOTO_FORMATS = {"JPEG", "PNG"}
@@ -500,26 +501,6 @@ def renovation_worker_remove(
     )
 
 
-def permit_number_format(day: date, number: int) -> str:
-    return f"ZX{day:%Y%m%d}-{number:03d}"
-
-
-def _next_permit_number(day: date) -> str:
-    """The day's next permit number. The counter row stays locked until the caller's
-    transaction ends: concurrent issues queue behind it, a rolled-back issue gives its number
-    back, no number is handed out twice."""
-    counter = PermitCounter.objects.select_for_update().filter(day=day).first()
-    if counter is None:
-        try:
-            with transaction.atomic():
-                counter = PermitCounter.objects.create(day=day, last_number=0)
-        except IntegrityError:  # another desk created the day's row first
-            counter = PermitCounter.objects.select_for_update().get(day=day)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return permit_number_format(day, counter.last_number)
-
-
 @transaction.atomic
 def renovation_issue(*, ticket: Ticket, actor, now: datetime | None = None) -> RenovationApplication:
     """Issue the permit (装修许可证): every document received, every worker with a photo, the
@@ -545,7 +526,7 @@ def renovation_issue(*, ticket: Ticket, actor, now: datetime | None = None) -> R
             % {"date": today.isoformat()}
         )
     fees = renovation_fees_compute(schedule=schedule, workers=len(workers))
-    application.permit_number = _next_permit_number(today)
+    application.permit_number = document_number_next(PERMIT_PREFIX, now)
     application.state = RenovationApplication.State.ISSUED
     application.fee_schedule = schedule
     application.renovation_deposit = fees.renovation_deposit

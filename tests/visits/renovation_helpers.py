@@ -15,8 +15,8 @@ from tests.tickets.helpers import snapshot
 from tickets import services
 from tickets.models import StaffProfile, Ticket
 from visits import renovation
+from visits.models import DocumentSequence
 from visits.models_renovation import (
-    PermitCounter,
     RenovationApplication,
     RenovationFeeSchedule,
     RenovationWorker,
@@ -105,7 +105,7 @@ def state(ticket) -> dict:
     return snapshot(ticket) | {
         "applications": list(RenovationApplication.objects.values()),
         "workers": list(RenovationWorker.objects.values()),
-        "counters": list(PermitCounter.objects.values()),
+        "counters": list(DocumentSequence.objects.values()),
         "repairs": list(RepairRequest.objects.values()),
     }
 
