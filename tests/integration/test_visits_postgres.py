@@ -62,3 +62,19 @@ def test_a_sweep_and_a_call_racing_alert_at_most_once(clerk):
     assert len(alerts) == len(set(alerts)) <= len(visits)
     called = Visit.objects.filter(state=Visit.State.CALLED)
     assert called.count() == 3
+
+
+def test_document_numbers_stay_unique_under_concurrent_desks(db):
+    from django.db import transaction
+
+    from visits.numbering import document_number_next
+
+    def issue(i: int) -> str:
+        with transaction.atomic():
+            return document_number_next("FX" if i % 2 else "ZX", T0)
+
+    results = run_concurrently(16, issue)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(r for r in results if r.startswith("FX")) == [f"FX20260302-{n:03d}" for n in range(1, 9)]
+    assert sorted(r for r in results if r.startswith("ZX")) == [f"ZX20260302-{n:03d}" for n in range(1, 9)]
