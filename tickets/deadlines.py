@@ -49,6 +49,8 @@ DEFAULT_DURATIONS: dict[str, tuple[Decimal, str]] = {
     DeadlineKind.REPAIR_ARRIVAL: (Decimal(30), DurationUnit.CLOCK_MINUTES),
     DeadlineKind.INCIDENT_REPORT: (Decimal(2), DurationUnit.WORKING_DAYS),
     DeadlineKind.INVOICE_DELIVERY: (Decimal(3), DurationUnit.WORKING_DAYS),
+    # "We will reply within XX hours" (S6): the hours are chosen at acceptance; this is the default.
+    DeadlineKind.COMPLAINT_PROMISE: (Decimal(24), DurationUnit.CLOCK_HOURS),
 }
 WORKING_UNITS = frozenset({DurationUnit.WORKING_HOURS, DurationUnit.WORKING_DAYS})
 

@@ -909,6 +909,25 @@ class _Builder:
 
     def _do_create(self, plan: _Plan, at: datetime) -> None:
         case = plan.case
+        if case.kind == Kind.COMPLAINT:
+            # Complaints are accepted through their own service (C1, S6); the scenario routes them.
+            from complaints.services import complaint_accept
+
+            plan.ticket = complaint_accept(
+                actor=plan.responder,
+                subject=case.subject,
+                description=case.description,
+                problem_type=case.route if case.route in ProblemType.values else ProblemType.SERVICE_QUALITY,
+                promised_hours=self.rng.choice(("4", "24", "48")),
+                channel=plan.channel,
+                customer=plan.customer,
+                contact_name=plan.contact_name,
+                contact_phone=plan.contact_phone,
+                category=self.categories[case.category],
+                route=False,
+                now=at,
+            ).ticket
+            return
         plan.ticket = services.ticket_create(
             actor=plan.responder,
             kind=case.kind,
@@ -989,6 +1008,17 @@ class _Builder:
         )
 
     def _do_close(self, plan: _Plan, at: datetime) -> None:
+        if plan.ticket.kind == Kind.COMPLAINT:
+            # A complaint closes after its return visit (C3).
+            from complaints.services import complaint_return_visit
+
+            complaint_return_visit(
+                complaint=plan.ticket.complaint,
+                actor=plan.closer,
+                verdict="satisfied",
+                comment="客户对处理结果表示满意。",
+                now=at,
+            )
         plan.ticket = services.ticket_close(ticket=plan.ticket, actor=plan.closer, note=plan.texts["close"], now=at)
 
     def _do_reopen(self, plan: _Plan, at: datetime) -> None:

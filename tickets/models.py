@@ -367,6 +367,14 @@ class TicketEvent(models.Model):
         INCIDENT_RECORDED = "incident_recorded", _("Incident recorded")
         INCIDENT_REPORT_FILED = "incident_report_filed", _("Incident report filed")
         TYPICAL_CASE = "typical_case", _("Marked as a typical case")
+        # Complaints, suggestions and evaluations (issue 5, C1–C5).
+        COMPLAINT_OPENED = "complaint_opened", _("Complaint opened from this ticket")
+        COMPLAINT_REPORT = "complaint_report", _("Complaint handling report saved")
+        REPORT_APPROVED = "report_approved", _("Complaint handling report approved")
+        RETURN_VISIT = "return_visit", _("Return visit recorded")
+        SUGGESTION_DECIDED = "suggestion_decided", _("Suggestion decided")
+        EVALUATION_LINK = "evaluation_link", _("Evaluation link issued")
+        EVALUATION_RECORDED = "evaluation_recorded", _("Customer evaluation recorded")
 
     ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
@@ -751,6 +759,8 @@ class DeadlineKind(models.TextChoices):
     REPAIR_ARRIVAL = "repair_arrival", _("Promised repair visit")
     INCIDENT_REPORT = "incident_report", _("Incident report")
     INVOICE_DELIVERY = "invoice_delivery", _("Invoice delivery")
+    # Complaints (issue 5): the reply promised on acceptance (S6).
+    COMPLAINT_PROMISE = "complaint_promise", _("Promised complaint reply")
 
 
 class DurationUnit(models.TextChoices):

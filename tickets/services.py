@@ -8,7 +8,7 @@ moves the deadlines, and queues side effects with on_commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -47,6 +47,19 @@ Event = TicketEvent.Type
 # The clocks of answering the question (S1–S3): resolving stops these. A receipt call owed for
 # documents sent back (A5) outlives the resolution and ends with its call, or when the ticket closes.
 CASE_CLOCKS = (DeadlineKind.HANDOFF, DeadlineKind.REPLY, DeadlineKind.TEST_CALLBACK)
+# Answering the customer keeps these promises: resolving meets them.
+ANSWER_CLOCKS = (DeadlineKind.REPLY, DeadlineKind.COMPLAINT_PROMISE)
+
+# Checks another app adds before a verb (e.g. a complaint cannot close before its return visit):
+# each is called as check(ticket, verb=...) with the ticket locked and raises to refuse.
+_VERB_GATES: list[Callable[..., None]] = []
+
+
+def ticket_gate_register(check: Callable[..., None]) -> None:
+    """Let an app refuse a verb on a ticket (called from its AppConfig.ready)."""
+    if check not in _VERB_GATES:
+        _VERB_GATES.append(check)
+
 
 OPEN_STATUSES = frozenset(
     {Status.OPEN, Status.HANDED_OFF, Status.REPLIED, Status.AWAITING_TEST, Status.WAITING_CUSTOMER}
@@ -213,6 +226,8 @@ def _lock(ticket: Ticket | int, *, verb: str, expected_version: int | None) -> T
         from tickets.materials import materials_check_gate  # A3: required documents accounted for first
 
         materials_check_gate(locked, verb=verb)
+    for check in _VERB_GATES:
+        check(locked, verb=verb)
     return locked
 
 
@@ -398,6 +413,7 @@ def ticket_resolve_first_contact(
     ticket.outcome = Ticket.Outcome.FIRST_CONTACT
     ticket.resolved_at = now
     _save(ticket, now, ["status", "outcome", "resolved_at"])
+    dl.deadlines_meet(ticket=ticket, kinds=(DeadlineKind.COMPLAINT_PROMISE,), now=now)
     dl.deadlines_cancel(ticket=ticket, now=now, kinds=CASE_CLOCKS)
     _record(ticket, type=Event.RESOLVED_FIRST_CONTACT, actor=actor, now=now, status_before=before, note=note)
     return ticket
@@ -664,7 +680,7 @@ def ticket_resolve(
     ticket.outcome = Ticket.Outcome.RESOLVED
     ticket.resolved_at = now
     _save(ticket, now, ["status", "outcome", "resolved_at"])
-    dl.deadlines_meet(ticket=ticket, kinds=(DeadlineKind.REPLY,), now=now)
+    dl.deadlines_meet(ticket=ticket, kinds=ANSWER_CLOCKS, now=now)
     dl.deadlines_cancel(ticket=ticket, now=now, kinds=CASE_CLOCKS)
     _record(ticket, type=Event.RESOLVED, actor=actor, now=now, status_before=before, note=resolution)
     return ticket
@@ -878,7 +894,8 @@ def ticket_sla_warn(*, ticket: Ticket, deadline: Deadline, now: datetime) -> Non
 
         receipt_callback_remind(ticket=ticket, deadline=deadline, now=now, breached=False)
         return
-    recipient = ticket.first_responder if deadline.kind != DeadlineKind.REPLY else ticket.assignee
+    # The handler owes the reply and the complaint's answer; the desk owes the rest.
+    recipient = ticket.assignee if deadline.kind in ANSWER_CLOCKS else ticket.first_responder
     recipient = recipient or ticket.first_responder
     _record(
         ticket,
