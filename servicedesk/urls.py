@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("", include("tickets.urls")),
     path("visits/", include("visits.urls")),
+    path("complaints/", include("complaints.urls")),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),

@@ -229,6 +229,8 @@ def ticket_get_detail(*, user, reference: str) -> Ticket | None:
             "customer__primary_contact__staff",
             "visit__host",
             "visit__staff",
+            "complaint__department",
+            "complaint__source_ticket",
         )
         .prefetch_related(
             Prefetch("events", queryset=TicketEvent.objects.select_related("actor").order_by("created_at", "id")),

@@ -5,21 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tickets.forms import DeskForm
+from tickets.forms import ColleagueChoiceField, DeskForm
+from tickets.selectors import staff_list_for_handoff
 from visits.models import Purpose, Visit
-from visits.selectors import staff_choices
-
-
-class StaffChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, user) -> str:
-        profile = user.staff
-        name = user.get_full_name() or user.get_username()
-        parts = [name]
-        if profile.department_id:
-            parts.append(profile.department.name)
-        if profile.extension:
-            parts.append(_("ext. %(extension)s") % {"extension": profile.extension})
-        return " · ".join(parts)
 
 
 class CheckInForm(DeskForm):
@@ -29,9 +17,9 @@ class CheckInForm(DeskForm):
     visitor_phone = forms.CharField(label=_("Phone (optional)"), max_length=30, required=False)
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices, initial=Purpose.PAYMENT)
     party_size = forms.IntegerField(label=_("Party size"), min_value=1, max_value=50, initial=1)
-    host = StaffChoiceField(
+    host = ColleagueChoiceField(
         label=_("Whom they are visiting"),
-        queryset=staff_choices(),
+        queryset=staff_list_for_handoff(),
         required=False,
         empty_label=_("— nobody in particular —"),
     )
@@ -61,7 +49,7 @@ class CallNextForm(DeskForm):
 class TransferForm(DeskForm):
     prefix_id = "transfer"
 
-    to_user = StaffChoiceField(label=_("Colleague"), queryset=staff_choices(), empty_label=_("— choose —"))
+    to_user = ColleagueChoiceField(label=_("Colleague"), queryset=staff_list_for_handoff(), empty_label=_("— choose —"))
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 

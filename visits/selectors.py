@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from tickets.models import StaffProfile, Ticket
@@ -134,16 +133,6 @@ def staff_on_duty() -> QuerySet[CounterPresence]:
 
 def presence_of(user) -> CounterPresence | None:
     return CounterPresence.objects.filter(user=user).first()
-
-
-def staff_choices() -> QuerySet:
-    """Active staff, for "whom they are visiting" and transfers (department and extension shown)."""
-    User = get_user_model()
-    return (
-        User.objects.filter(is_active=True, staff__isnull=False)
-        .select_related("staff", "staff__department")
-        .order_by("staff__department__name", "first_name", "username")
-    )
 
 
 def visit_get_for_user(*, user, pk: int) -> Visit | None:

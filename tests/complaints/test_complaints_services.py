@@ -7,7 +7,7 @@ import pytest
 
 from complaints import services
 from complaints.models import Complaint, ComplaintReport, ComplaintRoute, ReturnVisit, Severity
-from tests.clock import at
+from tests.complaints.helpers import T0, accept
 from tests.factories import DepartmentFactory, StaffFactory
 from tests.tickets.helpers import new_ticket
 from tickets import services as ticket_services
@@ -17,45 +17,13 @@ from tickets.models import (
     Deadline,
     DeadlineKind,
     Notification,
-    ProblemRoute,
     ProblemType,
     StaffProfile,
     Ticket,
     TicketEvent,
 )
 
-T0 = at("2026-03-02 10:00")
 Event = TicketEvent.Type
-
-
-@pytest.fixture
-def service_dept(db):
-    department = DepartmentFactory(name="客户服务部", code="customer_service")
-    head = StaffFactory(
-        user__username="cshead",
-        user__first_name="周经理",
-        staff_no="4001",
-        department=department,
-        role=StaffProfile.Role.DEPT_HEAD,
-    ).user
-    department.head = head
-    department.save(update_fields=["head"])
-    ProblemRoute.objects.create(problem_type=ProblemType.SERVICE_QUALITY, department=department)
-    return department
-
-
-def accept(clerk, **extra) -> Complaint:
-    fields = {
-        "actor": clerk,
-        "subject": "维修人员态度差",
-        "description": "上门维修的工程师态度恶劣，还迟到两个小时。",
-        "problem_type": ProblemType.SERVICE_QUALITY,
-        "contact_name": "陈先生",
-        "contact_phone": "13800000001",
-        "now": T0,
-    }
-    fields.update(extra)
-    return services.complaint_accept(**fields)
 
 
 def test_anyone_accepts_a_complaint_and_the_promise_is_a_deadline(clerk, service_dept):
