@@ -948,6 +948,12 @@ class _Builder:
         )
 
     def _do_hand_off(self, plan: _Plan, at: datetime) -> None:
+        if plan.ticket.kind == Kind.COMPLAINT and plan.ticket.handed_off_at is None:
+            # A complaint goes to the head of the department its route names (T5).
+            from complaints.services import complaint_route
+
+            plan.ticket = complaint_route(complaint=plan.ticket.complaint, actor=plan.responder, now=at).ticket
+            return
         route = plan.case.route
         target = {}
         if route.startswith("dept:"):
@@ -1003,9 +1009,32 @@ class _Builder:
         )
 
     def _do_resolve(self, plan: _Plan, at: datetime) -> None:
+        if plan.ticket.kind == Kind.COMPLAINT:
+            self._complaint_report(plan, at)
         plan.ticket = services.ticket_resolve(
             ticket=plan.ticket, actor=plan.responder, resolution=plan.case.answer, now=at
         )
+
+    def _complaint_report(self, plan: _Plan, at: datetime) -> None:
+        """The handler writes the complaint handling report before answering (C3); the head of
+        the responsible department (or the supervisor) approves it."""
+        from complaints.services import complaint_report_approve, complaint_report_save
+
+        complaint = plan.ticket.complaint
+        writer = plan.ticket.assignee or plan.responder
+        upheld = self.rng.random() < 0.6
+        complaint_report_save(
+            complaint=complaint,
+            actor=writer,
+            investigation="调取通话录音和派工记录，并与当事人核实经过。",
+            cause=plan.case.reply or "流程衔接不到位，未及时告知客户进展。",
+            corrective_action="在班前会通报此事；关键节点须主动致电客户说明进展。",
+            is_upheld=upheld,
+            penalty_opinion="对当事人口头警告。" if upheld else "",
+            now=at - timedelta(minutes=20),
+        )
+        approver = complaint.department.head if complaint.department else self.users[SUPERVISOR]
+        complaint_report_approve(complaint=complaint, actor=approver, now=at - timedelta(minutes=10))
 
     def _do_close(self, plan: _Plan, at: datetime) -> None:
         if plan.ticket.kind == Kind.COMPLAINT:
