@@ -8,7 +8,13 @@ class ComplaintsConfig(AppConfig):
 
     def ready(self) -> None:
         # A complaint closes only after its return visit (C3).
+        from complaints.selectors_evaluations import evaluation_panel_get
         from complaints.services import complaint_close_gate
         from tickets.services import ticket_gate_register
+        from tickets.views.panels import detail_extra_register
 
         ticket_gate_register(complaint_close_gate)
+        # The customer evaluation panel on the ticket page (C5).
+        detail_extra_register(
+            lambda *, request, ticket: {"evaluation_panel": evaluation_panel_get(ticket=ticket, user=request.user)}
+        )

@@ -160,3 +160,9 @@ class ReturnVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint} {self.get_verdict_display()}"
+
+
+# The other parts of the complaints app: the complaint-rate statistics and suggestion decisions
+# (C3, C4), and the customer evaluations (C5).
+from complaints.models_evaluations import *  # noqa: E402,F401,F403
+from complaints.models_stats import *  # noqa: E402,F401,F403

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from complaints import views
 
@@ -6,6 +6,8 @@ app_name = "complaints"
 
 # The complaint file's pages come last: "<reference>/" would otherwise catch the fixed paths.
 urlpatterns = [
+    path("", include("complaints.urls_stats")),
+    path("", include("complaints.urls_evaluations")),
     path("new/", views.accept, name="accept"),
     path("<str:reference>/", views.complaint_file, name="file"),
     path("<str:reference>/route/", views.route, name="route"),

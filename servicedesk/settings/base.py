@@ -164,6 +164,11 @@ CELERY_BEAT_SCHEDULE = {
         # A sweep that could not start within its own period is superseded by the next one.
         "options": {"expires": float(env("SLA_SWEEP_SECONDS", "5"))},
     },
+    # Freeze the complaint figures of every finished month not yet closed (C3); idempotent.
+    "complaint-months-close": {
+        "task": "complaints.tasks.complaint_months_close",
+        "schedule": timedelta(days=1),
+    },
 }
 
 # --- ServiceDesk --------------------------------------------------------------------------

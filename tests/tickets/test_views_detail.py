@@ -795,4 +795,4 @@ def test_the_page_costs_the_same_queries_for_3_or_40_events(login, clerk, engine
         client.get(detail_url(large))
 
     assert counts[0] == counts[1], counts
-    assert counts[0] <= 12
+    assert counts[0] <= 14  # 12 for the ticket page, 1 for complaints from it, 1 for its evaluation

@@ -421,4 +421,7 @@ def confirmation_print(request: HttpRequest, reference: str) -> HttpResponse:
         "clerk_name": clerk.get_full_name() or clerk.get_username(),
         "clerk_profile": getattr(clerk, "staff", None),
     }
+    from complaints.views_evaluations import evaluation_print_context  # C5: the evaluation link as a QR code
+
+    context |= evaluation_print_context(request, ticket)
     return render(request, "tickets/confirmation_form_print.html", context)

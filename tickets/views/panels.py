@@ -29,6 +29,24 @@ from tickets.models import Ticket
 TicketFetch = Callable[..., Ticket | None]
 
 
+# What other apps add to the ticket page: each is called as extra(request=, ticket=) and returns
+# context for its own template partial (e.g. the customer evaluation panel of the complaints app).
+_DETAIL_EXTRAS: list[Callable[..., Mapping[str, Any]]] = []
+
+
+def detail_extra_register(extra: Callable[..., Mapping[str, Any]]) -> None:
+    """Let an app add context to the ticket page (called from its AppConfig.ready)."""
+    if extra not in _DETAIL_EXTRAS:
+        _DETAIL_EXTRAS.append(extra)
+
+
+def detail_extras(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    for extra in _DETAIL_EXTRAS:
+        context.update(extra(request=request, ticket=ticket))
+    return context
+
+
 def ticket_or_404(request: HttpRequest, reference: str, *, fetch: TicketFetch | None = None) -> Ticket:
     """The ticket through the access rule (`fetch`: a selector taking user and reference,
     selectors.ticket_get_detail by default), or a 404."""

@@ -433,6 +433,7 @@ def _render(
         "first_responder_profile": getattr(ticket.first_responder, "staff", None),
         "assignee_profile": getattr(ticket.assignee, "staff", None) if ticket.assignee_id else None,
         "test_script": TEST_SCRIPT,
+        **panels.detail_extras(request, ticket),
         "is_awaiting_test": ticket.status == Ticket.Status.AWAITING_TEST,
         "now": now,
         # Panels of other modules: each is None when it does not apply to this ticket.

@@ -330,6 +330,9 @@ def payment_receipt(request: HttpRequest, reference: str, receipt: str) -> HttpR
         "taker_name": payment.taken_by.get_full_name() or payment.taken_by.get_username(),
         "taker_profile": getattr(payment.taken_by, "staff", None),
     }
+    from complaints.views_evaluations import evaluation_print_context  # C5: the evaluation link as a QR code
+
+    context |= evaluation_print_context(request, ticket)
     return render(request, "visits/release/receipt_print.html", context)
 
 
