@@ -4,6 +4,7 @@ are read-only (every change is a ticket event made by complaints.services)."""
 from django.contrib import admin
 
 from complaints.models import Complaint, ComplaintRoute, ReturnVisit
+from tickets.admin import ReadOnlyAdminMixin
 
 
 @admin.register(ComplaintRoute)
@@ -13,19 +14,8 @@ class ComplaintRouteAdmin(admin.ModelAdmin):
     list_select_related = ("department",)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Complaint)
-class ComplaintAdmin(ReadOnlyAdmin):
+class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "problem_type", "severity", "department", "accepted_at", "is_upheld")
     list_filter = ("problem_type", "severity", "department", "is_upheld")
     search_fields = ("ticket__reference", "ticket__subject", "ticket__contact_name")
@@ -34,7 +24,7 @@ class ComplaintAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReturnVisit)
-class ReturnVisitAdmin(ReadOnlyAdmin):
+class ReturnVisitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("complaint", "verdict", "called_at", "called_by")
     list_filter = ("verdict",)
     list_select_related = ("complaint__ticket", "called_by")

@@ -4,6 +4,7 @@ read-only views of evaluations and links (they change only through complaints.ev
 from django.contrib import admin
 
 from complaints.models import Evaluation, EvaluationLink, EvaluationSettings
+from tickets.admin import ReadOnlyAdminMixin
 
 
 @admin.register(EvaluationSettings)
@@ -23,19 +24,8 @@ class EvaluationSettingsAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(Evaluation)
-class EvaluationAdmin(ReadOnlyAdmin):
+class EvaluationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["ticket", "method", "technical_score", "attitude_score", "engineer", "department", "evaluated_at"]
     list_filter = ["method", "department"]
     search_fields = ["ticket__reference", "comment"]
@@ -44,7 +34,7 @@ class EvaluationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(EvaluationLink)
-class EvaluationLinkAdmin(ReadOnlyAdmin):
+class EvaluationLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["ticket", "issued_by", "issued_at", "expires_at", "used_at"]
     search_fields = ["ticket__reference"]
     list_select_related = ["ticket", "issued_by"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from tickets.admin import ReadOnlyAdminMixin
 from visits.models_records import IdCopy, Incident, IncidentContact
 
 
@@ -21,19 +22,8 @@ class IncidentContactAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name"]
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(Incident)
-class IncidentAdmin(_ReadOnly):
+class IncidentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["ticket", "type", "occurred_at", "place", "recorded_by", "report_filed_at", "is_typical"]
     list_filter = ["type", "is_typical"]
     list_select_related = ["ticket", "recorded_by"]
@@ -42,7 +32,7 @@ class IncidentAdmin(_ReadOnly):
 
 
 @admin.register(IdCopy)
-class IdCopyAdmin(_ReadOnly):
+class IdCopyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["ticket", "purpose", "watermark_text", "uploaded_by", "uploaded_at"]
     list_select_related = ["ticket", "uploaded_by"]
     search_fields = ["ticket__reference", "purpose"]

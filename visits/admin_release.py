@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tickets.admin import ReadOnlyAdminMixin
 from visits.models_release import CounterPayment, PropertyAccount, ReleaseSlip
 from visits.release import CSV_HELP, CsvImportError, property_accounts_import
 
@@ -80,25 +81,14 @@ class PropertyAccountAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "visits/release/admin_account_import.html", context, status=status)
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ReleaseSlip)
-class ReleaseSlipAdmin(_ReadOnly):
+class ReleaseSlipAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["number", "unit", "person_name", "mover", "is_manager_notified", "issued_at"]
     search_fields = ["number", "unit", "person_name"]
     list_select_related = ["ticket"]
 
 
 @admin.register(CounterPayment)
-class CounterPaymentAdmin(_ReadOnly):
+class CounterPaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["receipt_number", "amount", "purpose", "payer_name", "taken_at", "invoice_number"]
     search_fields = ["receipt_number", "payer_name", "unit", "invoice_number"]

@@ -3,6 +3,7 @@ views of permits and repair requests (written only through visits.renovation).""
 
 from django.contrib import admin
 
+from tickets.admin import ReadOnlyAdminMixin
 from visits.models_renovation import RenovationApplication, RenovationFeeSchedule, RepairRequest
 
 
@@ -12,19 +13,8 @@ class RenovationFeeScheduleAdmin(admin.ModelAdmin):
     ordering = ("-effective_from",)
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(RenovationApplication)
-class RenovationApplicationAdmin(_ReadOnly):
+class RenovationApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("permit_number", "unit", "owner_name", "contractor_name", "state", "total_fee", "issued_at")
     list_filter = ("state",)
     search_fields = ("permit_number", "unit", "owner_name", "contractor_name", "ticket__reference")
@@ -32,7 +22,7 @@ class RenovationApplicationAdmin(_ReadOnly):
 
 
 @admin.register(RepairRequest)
-class RepairRequestAdmin(_ReadOnly):
+class RepairRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("ticket", "unit", "scope", "state", "promised_at", "arrived_at", "referral_number")
     list_filter = ("scope", "state")
     search_fields = ("unit", "problem", "ticket__reference", "referral_number")

@@ -3,26 +3,18 @@ by visits.services); the fallback contacts for visitors are set here."""
 
 from django.contrib import admin
 
+from tickets.admin import ReadOnlyAdminMixin
 from visits.models import CounterPresence, HostFallback, Visit
 
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("queue_date", "__str__", "visitor_name", "purpose", "state", "outcome", "staff", "host")
     list_filter = ("queue_date", "line", "state", "outcome", "purpose", "is_urgent")
     search_fields = ("visitor_name", "visitor_phone", "ticket__reference")
     list_select_related = ("staff", "host")
     date_hierarchy = "checked_in_at"
     readonly_fields = [field.name for field in Visit._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(HostFallback)
