@@ -78,3 +78,28 @@ class RequiredDocument(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ChecklistVersion(models.Model):
+    """What a service type's lists held at one time: its special reminders (A2) and its required
+    documents (A3). A ticket records the version it was given (scripts_lib.checklists), so a past
+    ticket always shows the list it was served from, whatever the admin changes since."""
+
+    service_type = models.ForeignKey(
+        ServiceType, verbose_name=_("service type"), on_delete=models.PROTECT, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("version"))
+    reminders = models.JSONField(_("special reminders"), default=list)
+    documents = models.JSONField(_("required documents"), default=list)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("checklist version")
+        verbose_name_plural = _("checklist versions")
+        ordering = ["service_type", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["service_type", "number"], name="checklist_version_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_type} v{self.number}"

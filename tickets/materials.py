@@ -20,6 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from scripts_lib.checklists import checklist_version_for
 from scripts_lib.models import RequiredDocument, ServiceType
 from tickets import selectors, services
 from tickets.exceptions import IllegalTransition, InvalidInput, check_choice
@@ -141,6 +142,10 @@ def materials_start(
     if type_before != service_type.pk:
         ticket.service_type = service_type
         fields.append("service_type")
+    version = checklist_version_for(service_type=service_type, now=now)
+    if ticket.checklist_version_id != version.pk:
+        ticket.checklist_version = version
+        fields.append("checklist_version")
     rows = _copies(ticket, documents)
     _save(ticket, now, fields)
     _record(
@@ -156,6 +161,7 @@ def materials_start(
             "service_type": service_type.pk,
             "service_type_name": service_type.name,
             "service_type_before": type_before,
+            "checklist_version": version.number,
             "documents": _document_list(rows),
         },
     )

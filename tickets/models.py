@@ -230,7 +230,16 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         related_name="tickets",
+    )  # The version of the service type's lists (A2, A3) the ticket was served from.
+    checklist_version = models.ForeignKey(
+        "scripts_lib.ChecklistVersion",
+        verbose_name=_("checklist version"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
+
     # The special reminders (A2) shown for this ticket, as given: [{"text": ..., "given": bool}].
     reminders = models.JSONField(_("special reminders"), default=list, blank=True)
     category = models.ForeignKey(

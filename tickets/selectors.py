@@ -231,6 +231,7 @@ def ticket_get_detail(*, user, reference: str) -> Ticket | None:
             "visit__staff",
             "complaint__department",
             "complaint__source_ticket",
+            "checklist_version",
         )
         .prefetch_related(
             Prefetch("events", queryset=TicketEvent.objects.select_related("actor").order_by("created_at", "id")),
@@ -376,7 +377,7 @@ def ticket_get_for_materials(*, user, reference: str) -> Ticket | None:
     type), or None if missing or not visible to the user."""
     return (
         ticket_list_visible(user=user)
-        .select_related("service_type", "first_responder__staff")
+        .select_related("service_type", "checklist_version", "first_responder__staff")
         .filter(reference=reference)
         .first()
     )

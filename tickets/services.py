@@ -22,6 +22,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from scripts_lib.checklists import checklist_version_for
 from scripts_lib.models import ServiceType
 from tickets import deadlines as dl
 from tickets.exceptions import Conflict, IllegalTransition, InvalidInput, check_choice
@@ -370,6 +371,7 @@ def ticket_create(
         description=description,
         category=category,
         service_type=service_type,
+        checklist_version=checklist_version_for(service_type=service_type, now=now) if service_type else None,
         reminders=reminders,
         first_responder=profile.user,
         assignee=profile.user,
