@@ -103,3 +103,7 @@ class ChecklistVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_type} v{self.number}"
+
+
+# The phrase book (P1, P2, P4; issue 6).
+from scripts_lib.models_phrasebook import *  # noqa: E402,F401,F403

@@ -61,10 +61,15 @@ def browser():
 
 @pytest.fixture(autouse=True)
 def seeded_data(transactional_db):
-    """What the migrations seed (SLA policies, the visa and hukou checklists) is there in every
+    """What the migrations seed (SLA policies, the checklists, the phrase book) is there in every
     browser test. The live server needs committed data, so each test ends by flushing the
     database, seeded rows included; the seeds are idempotent and simply run again."""
-    for migration in ("tickets.migrations.0002_default_policies", "scripts_lib.migrations.0002_seed_visa_and_hukou"):
+    for migration in (
+        "tickets.migrations.0002_default_policies",
+        "scripts_lib.migrations.0002_seed_visa_and_hukou",
+        "scripts_lib.migrations.0003_seed_move_in_and_transfer",
+        "scripts_lib.migrations.0006_phrasebook_seed",
+    ):
         import_module(migration).seed(django_apps, None)
 
 

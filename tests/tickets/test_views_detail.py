@@ -795,4 +795,6 @@ def test_the_page_costs_the_same_queries_for_3_or_40_events(login, clerk, engine
         client.get(detail_url(large))
 
     assert counts[0] == counts[1], counts
-    assert counts[0] <= 14  # 12 for the ticket page, 1 for complaints from it, 1 for its evaluation
+    # 12 for the ticket page, 1 for complaints from it, 1 for its evaluation, 1 for the phrase
+    # book's scripts (closing, handoff and test-callback lines, scripts_lib)
+    assert counts[0] <= 15

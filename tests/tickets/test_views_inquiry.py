@@ -730,12 +730,12 @@ def test_the_page_costs_a_fixed_number_of_queries(login, clerk, engineer, catego
     _customers_with_tickets(clerk, 2, "1381")
     _customers_with_tickets(clerk, 10, "1382")
 
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):  # 9 + 1 for the phrase book's greeting (scripts_lib)
         client.get(reverse(PAGE))
     few = _queries(client, "get", page_url(phone="1381"))  # with the matches listed
     many = _queries(client, "get", page_url(phone="1382"))
 
-    assert few == many <= 11
+    assert few == many <= 12  # 11 + 1 for the greeting
 
 
 def test_the_lookup_costs_the_same_queries_for_2_or_8_customers_with_tickets(

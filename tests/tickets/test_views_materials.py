@@ -624,8 +624,9 @@ def _queries(client, target: str) -> int:
 # The ticket page (11: session, user, profile, ticket, events, deadlines, attachments, department
 # names, unread count, the hand-off form's colleagues and departments) + the panel (5: service type,
 # checklist, confirmations, service confirmation form, documents added to the list since), the
-# complaints that arose from the ticket (1) and the customer evaluation panel (2).
-DETAIL_BUDGET = 19
+# complaints that arose from the ticket (1), the customer evaluation panel (2) and the phrase
+# book's scripts for the actions (1: closing, handoff and test-callback lines, scripts_lib).
+DETAIL_BUDGET = 20
 # Session, user, profile, unread count; the ticket (customer, service type), the form, checklist,
 # confirmations; and issuing the evaluation link printed as a QR code (8: lock, link, event, version).
 PRINT_BUDGET = 16

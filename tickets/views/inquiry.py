@@ -17,9 +17,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from scripts_lib.models_phrasebook import Script
+from scripts_lib.selectors_phrasebook import script_for
+from scripts_lib.views_phrasebook import staff_context
 from tickets import permissions, selectors, services
 from tickets.exceptions import TicketError
 from tickets.forms import HANDOFF_FIELDS
@@ -153,6 +157,14 @@ def _render(
         "reminder_errors": form.errors.get("given", []),
         "outcomes": outcomes,
         "page_error": page_error,
+        # The phrase book's greeting for the channel, the time of day and the day (P1).
+        "greeting": script_for(
+            moment=Script.Moment.GREETING,
+            now=timezone.now(),
+            channel=form["channel"].value() or Ticket.Channel.PHONE,
+            kind=Ticket.Kind.INQUIRY,
+            context=staff_context(request.user),
+        ),
     }
     return render(request, "tickets/inquiry_new.html", context, status=status)
 

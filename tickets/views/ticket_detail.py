@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from scripts_lib.views_phrasebook import handoff_script, staff_context, ticket_context, ticket_scripts
 from tickets import permissions, selectors, services
 from tickets.exceptions import Conflict, IllegalTransition, InvalidInput, TicketError
 from tickets.forms import (
@@ -185,7 +186,10 @@ def _success_message(verb: str, ticket: Ticket) -> str:
                 "extension": event.data.get("told_extension", ""),
             }
     if verb == "request_test":
-        return _("Test window started. Script read to the customer: %(script)s") % {"script": TEST_SCRIPT}
+        script = ticket_scripts(ticket=ticket, user=None, now=timezone.now()).get("test_callback_request")
+        return _("Test window started. Script read to the customer: %(script)s") % {
+            "script": script.text if script else TEST_SCRIPT
+        }
     return {
         "reply": _("Result returned to the desk."),
         "resolve_first_contact": _("Resolved at first contact."),
@@ -412,6 +416,17 @@ def _render(
         else:
             form = ACTION_FORMS[verb](initial={"expected_version": ticket.version})
         actions.append(form)
+    # The phrase book: what to say at each action, filled in for this ticket (one query).
+    scripts = ticket_scripts(ticket=ticket, user=request.user, now=now)
+    test_script = scripts["test_callback_request"].text if "test_callback_request" in scripts else TEST_SCRIPT
+    for form in actions:
+        if form.verb in ("resolve", "resolve_first_contact", "close") and "closing" in scripts:
+            form.script = scripts["closing"].text
+        elif form.verb == "request_test":
+            form.script = test_script
+        elif form.verb == "hand_off":
+            context = {**ticket_context(ticket), **staff_context(request.user)}
+            handoff_script(form, rendered=scripts.get("handoff"), context=context)
     if failed is not None:
         if failed.verb in offered:
             failed.focus_first_error()
@@ -432,7 +447,7 @@ def _render(
         "page_error": page_error,
         "first_responder_profile": getattr(ticket.first_responder, "staff", None),
         "assignee_profile": getattr(ticket.assignee, "staff", None) if ticket.assignee_id else None,
-        "test_script": TEST_SCRIPT,
+        "test_script": test_script,
         **panels.detail_extras(request, ticket),
         "is_awaiting_test": ticket.status == Ticket.Status.AWAITING_TEST,
         "now": now,

@@ -23,7 +23,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from scripts_lib.models_phrasebook import Script
+from scripts_lib.selectors_phrasebook import scripts_for
+from scripts_lib.views_phrasebook import colleague_context, staff_context
 from tickets.exceptions import TicketError
+from tickets.models import Ticket
 from tickets.views.panels import add_service_error
 from visits import selectors, services
 from visits.forms import CallNextForm, CheckInForm, EscalateForm, FinishForm, PresenceForm, TransferForm
@@ -85,6 +89,18 @@ def reception(request: HttpRequest) -> HttpResponse:
         "last": last,
         "queue": selectors.queue_view(user=request.user, now=timezone.now()),
         "refresh_seconds": REFRESH_SECONDS,
+        # The phrase book (V1, V3): the counter greeting, and what to say when the person
+        # visited is busy or out (naming them once a visitor for someone has checked in).
+        "scripts": scripts_for(
+            moments=[Script.Moment.GREETING, Script.Moment.VISITOR_BUSY],
+            now=timezone.now(),
+            channel=Ticket.Channel.WALK_IN,
+            kind=Ticket.Kind.VISIT,
+            context={
+                **staff_context(request.user),
+                **(colleague_context(last.host) if last is not None and last.host_id else {}),
+            },
+        ),
     }
     return render(request, "visits/reception.html", context, status=status)
 
