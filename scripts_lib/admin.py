@@ -41,3 +41,6 @@ class ServiceReminderAdmin(admin.ModelAdmin):
     list_select_related = ["service_type"]
     list_editable = ["sort_order", "is_active"]
     search_fields = ["text"]
+
+
+from scripts_lib import admin_guard  # noqa: E402,F401

@@ -78,3 +78,6 @@ class RequiredDocument(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+from scripts_lib.models_guard import *  # noqa: E402,F401,F403
