@@ -43,4 +43,5 @@ class ServiceReminderAdmin(admin.ModelAdmin):
     search_fields = ["text"]
 
 
-from scripts_lib import admin_phrasebook  # noqa: E402,F401
+# The phrase book and the forbidden-phrase guard register their own models.
+from scripts_lib import admin_guard, admin_phrasebook  # noqa: E402,F401

@@ -105,5 +105,6 @@ class ChecklistVersion(models.Model):
         return f"{self.service_type} v{self.number}"
 
 
-# The phrase book (P1, P2, P4; issue 6).
+# The phrase book (P1, P2, P4) and the forbidden-phrase guard (P3), issue 6.
+from scripts_lib.models_guard import *  # noqa: E402,F401,F403
 from scripts_lib.models_phrasebook import *  # noqa: E402,F401,F403

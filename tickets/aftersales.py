@@ -25,6 +25,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from scripts_lib.guard import phrases_guard, phrases_override_data
 from tickets import deadlines as dl
 from tickets.exceptions import IllegalTransition, InvalidInput, NotPermitted, check_choice
 from tickets.models import (
@@ -272,14 +273,18 @@ def completion_notice_default_text(ticket: Ticket, bill: Bill | None) -> str:
 
 
 @transaction.atomic
-def customer_notify_completion(*, ticket: Ticket, actor, text: str = "", now: datetime | None = None) -> TicketEvent:
+def customer_notify_completion(
+    *, ticket: Ticket, actor, text: str = "", now: datetime | None = None, override_reason: str = ""
+) -> TicketEvent:
     """Tell the customer the service is complete (A4), through the customer notifier after commit.
 
     Blank `text` sends the standard notice. The ticket records the text and the phone it went
-    to; the delivery itself is `customer_notice_deliver`, run once by a Celery task."""
+    to; the delivery itself is `customer_notice_deliver`, run once by a Celery task. A typed text
+    passes the forbidden-phrase guard (P3; a supervisor may override it with a reason)."""
     now = _now(now)
     _staff_profile(actor, field="actor")
     text = _clean_text("text", text, _("The message"), 500)
+    override = phrases_guard(text, field="text", actor=actor, override_reason=override_reason)
     ticket = _lock_any(ticket)
     _check_not_closed(ticket)
     phone = customer_phone(ticket)
@@ -299,7 +304,15 @@ def customer_notify_completion(*, ticket: Ticket, actor, text: str = "", now: da
         now=now,
         status_before=ticket.status,
         note=text,
-        data={"phone": phone, "text": text},
+        data={
+            "phone": phone,
+            "text": text,
+            **(
+                {"phrase_override": phrases_override_data(override, actor=actor, reason=override_reason.strip())}
+                if override
+                else {}
+            ),
+        },
     )
 
     def deliver() -> None:

@@ -84,6 +84,22 @@ class ActionForm(DeskForm):
         super().__init__(*args, **kwargs)
 
 
+class PhraseOverrideMixin(forms.Form):
+    """Customer-facing text passes the forbidden-phrase guard (P3, scripts_lib.guard). A refused
+    text comes back with `phrase_refusal` set by the view; a supervisor may then send it anyway
+    with a reason (the page offers this field to supervisors only; the service checks the role)."""
+
+    override_reason = _text(
+        _("Send anyway: reason for the override"),
+        max_length=500,
+        help_text=_("Supervisors only. The reason and the phrases are recorded on the timeline."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.phrase_refusal = None
+
+
 class ColleagueChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user) -> str:
         profile = user.staff
@@ -158,7 +174,7 @@ class HandOffForm(HandOffFieldsMixin, ActionForm):
     note = _text(_("For the colleague"), rows=2)
 
 
-class ReplyForm(ActionForm):
+class ReplyForm(PhraseOverrideMixin, ActionForm):
     verb = "reply"
     title = _("Record the handler's result")
     submit = _("Return the result to the desk")
@@ -168,7 +184,7 @@ class ReplyForm(ActionForm):
     result = _text(_("Result"), required=True, rows=3)
 
 
-class ResolveFirstContactForm(ActionForm):
+class ResolveFirstContactForm(PhraseOverrideMixin, ActionForm):
     verb = "resolve_first_contact"
     title = _("Resolved at first contact")
     submit = _("Mark resolved")
@@ -209,7 +225,7 @@ class TestResultForm(ActionForm):
     note = _text(_("Note"), rows=2)
 
 
-class ResolveForm(ActionForm):
+class ResolveForm(PhraseOverrideMixin, ActionForm):
     verb = "resolve"
     title = _("Resolve")
     submit = _("Resolve")

@@ -22,6 +22,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from scripts_lib import guard
 from scripts_lib.checklists import checklist_version_for
 from scripts_lib.models import ServiceType
 from tickets import deadlines as dl
@@ -199,6 +200,15 @@ def _check_record_may_change(ticket: Ticket, *, record: str, while_resolved: boo
 def _local(value: datetime) -> str:
     """A moment as the desk reads it: Asia/Shanghai, to the minute."""
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def _phrases_guard(text: str, *, field: str, actor, override_reason: str) -> dict[str, Any]:
+    """P3 on customer-facing text: refuse forbidden phrases (scripts_lib.guard); a supervisor's
+    override is returned as event data, `phrase_override`, for the timeline."""
+    hits = guard.phrases_guard(text, field=field, actor=actor, override_reason=override_reason)
+    if not hits:
+        return {}
+    return {"phrase_override": guard.phrases_override_data(hits, actor=actor, reason=override_reason.strip())}
 
 
 # --- Locking, transitions, events -----------------------------------------------------------
@@ -401,10 +411,18 @@ def ticket_create(
 
 @transaction.atomic
 def ticket_resolve_first_contact(
-    *, ticket: Ticket, actor, note: str = "", now: datetime | None = None, expected_version: int | None = None
+    *,
+    ticket: Ticket,
+    actor,
+    note: str = "",
+    now: datetime | None = None,
+    expected_version: int | None = None,
+    override_reason: str = "",
 ) -> Ticket:
+    """`note` is the answer given to the customer: the phrase guard checks it (P3)."""
     now = _now(now)
     _staff_profile(actor, field="actor")
+    data = _phrases_guard(note, field="note", actor=actor, override_reason=override_reason)
     ticket = _lock(ticket, verb="resolve_first_contact", expected_version=expected_version)
     if ticket.handed_off_at is not None:
         raise IllegalTransition(
@@ -417,7 +435,7 @@ def ticket_resolve_first_contact(
     _save(ticket, now, ["status", "outcome", "resolved_at"])
     dl.deadlines_meet(ticket=ticket, kinds=(DeadlineKind.COMPLAINT_PROMISE,), now=now)
     dl.deadlines_cancel(ticket=ticket, now=now, kinds=CASE_CLOCKS)
-    _record(ticket, type=Event.RESOLVED_FIRST_CONTACT, actor=actor, now=now, status_before=before, note=note)
+    _record(ticket, type=Event.RESOLVED_FIRST_CONTACT, actor=actor, now=now, status_before=before, note=note, data=data)
     return ticket
 
 
@@ -532,18 +550,26 @@ def ticket_hand_off(
 
 @transaction.atomic
 def ticket_reply(
-    *, ticket: Ticket, actor, result: str, now: datetime | None = None, expected_version: int | None = None
+    *,
+    ticket: Ticket,
+    actor,
+    result: str,
+    now: datetime | None = None,
+    expected_version: int | None = None,
+    override_reason: str = "",
 ) -> Ticket:
-    """The handler returns the result to the desk (T5, S2): the reply timer is met."""
+    """The handler returns the result to the desk (T5, S2): the reply timer is met. The desk
+    passes the result on to the customer, so the phrase guard checks it (P3)."""
     now = _now(now)
     _staff_profile(actor, field="actor")
     result = _required_text("result", result, _("The handler's result"))
+    data = _phrases_guard(result, field="result", actor=actor, override_reason=override_reason)
     ticket = _lock(ticket, verb="reply", expected_version=expected_version)
     before = ticket.status
     ticket.status = Status.REPLIED
     _save(ticket, now, ["status"])
     dl.deadlines_meet(ticket=ticket, kinds=(DeadlineKind.REPLY,), now=now)
-    _record(ticket, type=Event.REPLIED, actor=actor, now=now, status_before=before, note=result)
+    _record(ticket, type=Event.REPLIED, actor=actor, now=now, status_before=before, note=result, data=data)
     if ticket.first_responder_id != actor.pk:
         notification_create(
             recipient=ticket.first_responder,
@@ -670,12 +696,20 @@ def ticket_resume(
 
 @transaction.atomic
 def ticket_resolve(
-    *, ticket: Ticket, actor, resolution: str, now: datetime | None = None, expected_version: int | None = None
+    *,
+    ticket: Ticket,
+    actor,
+    resolution: str,
+    now: datetime | None = None,
+    expected_version: int | None = None,
+    override_reason: str = "",
 ) -> Ticket:
-    """The desk has answered the customer: solved."""
+    """The desk has answered the customer: solved. The answer (a complaint's answer too) passes
+    the phrase guard (P3)."""
     now = _now(now)
     _staff_profile(actor, field="actor")
     resolution = _required_text("resolution", resolution, _("The answer given to the customer"))
+    data = _phrases_guard(resolution, field="resolution", actor=actor, override_reason=override_reason)
     ticket = _lock(ticket, verb="resolve", expected_version=expected_version)
     before = ticket.status
     ticket.status = Status.RESOLVED
@@ -684,7 +718,7 @@ def ticket_resolve(
     _save(ticket, now, ["status", "outcome", "resolved_at"])
     dl.deadlines_meet(ticket=ticket, kinds=ANSWER_CLOCKS, now=now)
     dl.deadlines_cancel(ticket=ticket, now=now, kinds=CASE_CLOCKS)
-    _record(ticket, type=Event.RESOLVED, actor=actor, now=now, status_before=before, note=resolution)
+    _record(ticket, type=Event.RESOLVED, actor=actor, now=now, status_before=before, note=resolution, data=data)
     return ticket
 
 
@@ -799,13 +833,16 @@ def _lock_any(ticket: Ticket | int) -> Ticket:
 
 @transaction.atomic
 def ticket_add_note(*, ticket: Ticket, actor, text: str, now: datetime | None = None) -> TicketEvent:
-    """An internal note on the timeline; allowed in every status."""
+    """An internal note on the timeline; allowed in every status. Forbidden phrases only warn:
+    they are kept in the event's data as `phrase_hits` for the page to point out."""
     now = _now(now)
     _staff_profile(actor, field="actor")
     text = _required_text("text", text, _("The note"))
+    hits = guard.phrases_check(text)
     ticket = _lock_any(ticket)
     _save(ticket, now, [])
-    return _record(ticket, type=Event.NOTE, actor=actor, now=now, status_before=ticket.status, note=text)
+    data = {"phrase_hits": guard.phrases_hits_data(hits)} if hits else None
+    return _record(ticket, type=Event.NOTE, actor=actor, now=now, status_before=ticket.status, note=text, data=data)
 
 
 def _human_size(size: int) -> str:

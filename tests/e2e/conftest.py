@@ -61,7 +61,7 @@ def browser():
 
 @pytest.fixture(autouse=True)
 def seeded_data(transactional_db):
-    """What the migrations seed (SLA policies, the checklists, the phrase book) is there in every
+    """What the migrations seed (SLA policies, the checklists, the phrase book, the forbidden phrases) is there in every
     browser test. The live server needs committed data, so each test ends by flushing the
     database, seeded rows included; the seeds are idempotent and simply run again."""
     for migration in (
@@ -69,6 +69,7 @@ def seeded_data(transactional_db):
         "scripts_lib.migrations.0002_seed_visa_and_hukou",
         "scripts_lib.migrations.0003_seed_move_in_and_transfer",
         "scripts_lib.migrations.0006_phrasebook_seed",
+        "scripts_lib.migrations.0008_seed_forbidden_phrases",
     ):
         import_module(migration).seed(django_apps, None)
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from scripts_lib.guard import Hit, PhraseRefused, may_override_phrases, phrases_highlight
 from scripts_lib.views_phrasebook import handoff_script, staff_context, ticket_context, ticket_scripts
 from tickets import permissions, selectors, services
 from tickets.exceptions import Conflict, IllegalTransition, InvalidInput, TicketError
@@ -68,6 +69,8 @@ def ticket_action(request: HttpRequest, reference: str, verb: str) -> HttpRespon
             PERFORM[verb](ticket, request.user, data)
         except InvalidInput as error:
             panels.add_service_error(form, error)
+            if isinstance(error, PhraseRefused):
+                form.phrase_refusal = PhraseRefusal.of(error)
         except (IllegalTransition, Conflict) as error:
             if isinstance(error, Conflict):
                 # Keep what was typed, now against the current version: sending it again is a
@@ -86,11 +89,14 @@ def ticket_note(request: HttpRequest, reference: str) -> HttpResponse:
     form = NoteForm(request.POST)
     if form.is_valid():
         try:
-            services.ticket_add_note(ticket=ticket, actor=request.user, text=form.cleaned_data["text"])
+            event = services.ticket_add_note(ticket=ticket, actor=request.user, text=form.cleaned_data["text"])
         except TicketError as error:
             panels.add_service_error(form, error)
         else:
             messages.success(request, _("Note added to the timeline."))
+            if event.data.get("phrase_hits"):
+                # P3: internal notes only warn.
+                messages.warning(request, _phrase_warning(event.data["phrase_hits"]))
             return redirect(panels.detail_url(ticket, "timeline"))
     return _render(request, ticket, note_form=form, status=400)
 
@@ -125,6 +131,35 @@ def attachment_download(request: HttpRequest, reference: str, pk: int) -> FileRe
     return FileResponse(handle, as_attachment=True, filename=attachment.original_name)
 
 
+@dataclass
+class PhraseRefusal:
+    """A text the phrase guard refused, as the page shows it: the offending characters marked,
+    each phrase with what to say instead."""
+
+    field: str
+    highlighted: str
+    hits: list[Hit]
+
+    @classmethod
+    def of(cls, error: PhraseRefused) -> PhraseRefusal:
+        return cls(field=error.field or "", highlighted=phrases_highlight(error.text, error.hits), hits=error.hits)
+
+    @property
+    def suggestions(self) -> list[Hit]:
+        seen: dict[str, Hit] = {}
+        for hit in self.hits:
+            seen.setdefault(hit.phrase, hit)
+        return list(seen.values())
+
+
+def _phrase_warning(hits: list[dict]) -> str:
+    phrases = "; ".join(
+        _("“%(phrase)s” (say instead: “%(suggestion)s”)") % {"phrase": hit["phrase"], "suggestion": hit["suggestion"]}
+        for hit in hits
+    )
+    return _("The note contains forbidden phrases; never say them to a customer: %(phrases)s") % {"phrases": phrases}
+
+
 # --- From a form to a service -----------------------------------------------------------------
 
 
@@ -141,10 +176,18 @@ def _hand_off(ticket: Ticket, actor, data: dict) -> Ticket:
 PERFORM: dict[str, Callable[[Ticket, object, dict], Ticket]] = {
     "hand_off": _hand_off,
     "reply": lambda ticket, actor, data: services.ticket_reply(
-        ticket=ticket, actor=actor, result=data["result"], expected_version=data["expected_version"]
+        ticket=ticket,
+        actor=actor,
+        result=data["result"],
+        expected_version=data["expected_version"],
+        override_reason=data["override_reason"],
     ),
     "resolve_first_contact": lambda ticket, actor, data: services.ticket_resolve_first_contact(
-        ticket=ticket, actor=actor, note=data["note"], expected_version=data["expected_version"]
+        ticket=ticket,
+        actor=actor,
+        note=data["note"],
+        expected_version=data["expected_version"],
+        override_reason=data["override_reason"],
     ),
     "request_test": lambda ticket, actor, data: services.ticket_request_test(
         ticket=ticket, actor=actor, instructions=data["instructions"], expected_version=data["expected_version"]
@@ -157,7 +200,11 @@ PERFORM: dict[str, Callable[[Ticket, object, dict], Ticket]] = {
         expected_version=data["expected_version"],
     ),
     "resolve": lambda ticket, actor, data: services.ticket_resolve(
-        ticket=ticket, actor=actor, resolution=data["resolution"], expected_version=data["expected_version"]
+        ticket=ticket,
+        actor=actor,
+        resolution=data["resolution"],
+        expected_version=data["expected_version"],
+        override_reason=data["override_reason"],
     ),
     "pause": lambda ticket, actor, data: services.ticket_pause(
         ticket=ticket, actor=actor, reason=data["reason"], expected_version=data["expected_version"]
@@ -327,6 +374,7 @@ def _entry(event: TicketEvent, departments: dict[int, str]) -> TimelineEntry:
     entry = TimelineEntry(event=event, actor=_actor(event))
     data = event.data or {}
     details = entry.details
+    _phrase_details(data, details)
     if event.type == Event.CREATED:
         kind, channel = data.get("kind"), data.get("channel")
         if kind in Ticket.Kind.values and channel in Ticket.Channel.values:
@@ -397,6 +445,24 @@ def _entry(event: TicketEvent, departments: dict[int, str]) -> TimelineEntry:
     return entry
 
 
+def _phrase_details(data: dict, details: list[str]) -> None:
+    """P3 on the timeline: a supervisor's override of the phrase guard, or a note's warning."""
+    override = data.get("phrase_override")
+    if isinstance(override, dict):
+        details.append(
+            _("Forbidden phrases sent on %(name)s's override (%(phrases)s): %(reason)s")
+            % {
+                "name": override.get("by_name", ""),
+                "phrases": "、".join(override.get("phrases") or []),
+                "reason": override.get("reason", ""),
+            }
+        )
+    hits = data.get("phrase_hits")
+    if isinstance(hits, list) and hits:
+        phrases = "、".join(dict.fromkeys(str(hit.get("phrase", "")) for hit in hits if isinstance(hit, dict)))
+        details.append(_("Contains forbidden phrases: %(phrases)s") % {"phrases": phrases})
+
+
 def _render(
     request: HttpRequest,
     ticket: Ticket,
@@ -445,6 +511,7 @@ def _render(
         "note_form": note_form or NoteForm(),
         "attachment_form": attachment_form or AttachmentForm(),
         "page_error": page_error,
+        "may_override_phrases": may_override_phrases(request.user),
         "first_responder_profile": getattr(ticket.first_responder, "staff", None),
         "assignee_profile": getattr(ticket.assignee, "staff", None) if ticket.assignee_id else None,
         "test_script": test_script,
