@@ -103,13 +103,27 @@ def route_for(*, problem_type: str, severity: str) -> Department | None:
     return None
 
 
-def acceptance_script(*, hours: Decimal, name: str = "") -> str:
-    """What the acceptor says (S6): thanks, the record, and the promised reply time."""
-    hours_text = f"{hours.normalize():f}"
+def acceptance_script(
+    *, hours: Decimal, name: str = "", reference: str = "", channel: str = "", now: datetime | None = None
+) -> str:
+    """What the acceptor says (S6): the phrase book's complaint-acceptance line with the promised
+    hours and the reference filled in (a built-in sentence if the phrase book has none)."""
+    from scripts_lib.selectors_phrasebook import script_for
+
+    value = int(hours) if hours == hours.to_integral_value() else float(hours)
+    rendered = script_for(
+        moment="complaint_acceptance",
+        now=_now(now),
+        channel=channel,
+        kind=Ticket.Kind.COMPLAINT,
+        context={"customer_name": name, "hours": value, "reference": reference},
+    )
+    if rendered is not None:
+        return rendered.text
     return _(
         "Thank you for telling us, %(name)s. I have recorded your complaint and passed it to the person "
         "responsible. We will reply within %(hours)s hours."
-    ) % {"name": name or _("sir or madam"), "hours": hours_text}
+    ) % {"name": name or _("sir or madam"), "hours": f"{hours.normalize():f}"}
 
 
 @transaction.atomic
@@ -186,7 +200,9 @@ def complaint_accept(
         actor=actor,
         now=now,
         status_before=ticket.status,
-        note=acceptance_script(hours=hours, name=ticket.contact_name),
+        note=acceptance_script(
+            hours=hours, name=ticket.contact_name, reference=ticket.reference, channel=channel, now=now
+        ),
         data={"promised_hours": str(hours), "source": source_ticket.reference if source_ticket else None},
     )
     if source_ticket is not None:

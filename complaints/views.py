@@ -86,7 +86,10 @@ def accept(request: HttpRequest) -> HttpResponse:
                     % {
                         "ref": complaint.ticket.reference,
                         "script": services.acceptance_script(
-                            hours=complaint.promised_hours, name=complaint.ticket.contact_name
+                            hours=complaint.promised_hours,
+                            name=complaint.ticket.contact_name,
+                            reference=complaint.ticket.reference,
+                            channel=complaint.ticket.channel,
                         ),
                     },
                 )
@@ -127,7 +130,9 @@ def _file_context(request: HttpRequest, complaint: Complaint, **forms) -> dict:
         "may_write_report": ticket.status != ticket.Status.CLOSED and (report is None or report.approved_at is None),
         "may_record_visit": ticket.status in (ticket.Status.RESOLVED, ticket.Status.CLOSED),
         "promise": ticket.deadlines.filter(kind="complaint_promise").order_by("-started_at").first(),
-        "script": services.acceptance_script(hours=complaint.promised_hours, name=ticket.contact_name),
+        "script": services.acceptance_script(
+            hours=complaint.promised_hours, name=ticket.contact_name, reference=ticket.reference, channel=ticket.channel
+        ),
         **forms,
     }
 

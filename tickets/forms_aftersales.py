@@ -11,7 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tickets.forms import DeskForm, _text
+from tickets.forms import DeskForm, PhraseOverrideMixin, _text
 from tickets.models import Bill, DocumentReturn
 
 
@@ -51,7 +51,7 @@ class BillDocumentForm(DeskForm):
     )
 
 
-class CustomerNoticeForm(DeskForm):
+class CustomerNoticeForm(PhraseOverrideMixin, DeskForm):
     prefix_id = "notice"
 
     text = _text(

@@ -34,7 +34,7 @@ def test_anyone_accepts_a_complaint_and_the_promise_is_a_deadline(clerk, service
     promise = Deadline.objects.get(ticket=ticket, kind=DeadlineKind.COMPLAINT_PROMISE)
     assert promise.due_at == T0 + timedelta(hours=4)
     script = TicketEvent.objects.filter(ticket=ticket, type=Event.NOTE).get().note
-    assert "We will reply within 4 hours." in script
+    assert "reply to you within 4 hours" in script and complaint.ticket.reference in script  # the phrase book (S6)
     # Routed at once to the head of customer service (T5).
     ticket.refresh_from_db()
     assert (ticket.status, ticket.assignee) == (Ticket.Status.HANDED_OFF, service_dept.head)

@@ -35,7 +35,7 @@ def test_accepting_from_a_ticket_shows_the_script_and_links_both(login, clerk, s
     complaint = Complaint.objects.get()
     page = response.content.decode()
     assert complaint.source_ticket == source and complaint.department == service_dept
-    assert "We will reply within 4 hours." in page
+    assert "reply to you within 4 hours" in page
     ticket_page = client.get(reverse("desk:ticket_detail", args=[source.reference])).content.decode()
     assert reverse("complaints:file", args=[complaint.ticket.reference]) in ticket_page
 

@@ -602,3 +602,29 @@ def test_finance_lists_the_after_sales_tickets_with_bills_once_each(login, clerk
     assert without_bill.reference not in refs
     assert login(finance_user).get(detail_url(other_department)).status_code == 200
     assert login(finance_user).get(detail_url(without_bill)).status_code == 404
+
+
+# --- The forbidden-phrase guard on the completion notice (P3) ----------------------------------
+
+FORBIDDEN_NOTICE = "您的护照已寄出，运费多少我不知道，请自己去问快递。"
+
+
+def test_a_notice_with_a_forbidden_phrase_is_refused_with_the_phrase_marked(login, clerk, ticket):
+    response = login(clerk).post(url("notice", ticket), {"text": FORBIDDEN_NOTICE})
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "<mark>我不知道</mark>" in page
+    assert 'name="override_reason"' not in page  # a clerk may not send it anyway
+    assert not TicketEvent.objects.filter(ticket=ticket, type=TicketEvent.Type.CUSTOMER_NOTIFIED).exists()
+
+
+def test_a_supervisor_sends_it_anyway_with_a_recorded_reason(login, supervisor, ticket):
+    client = login(supervisor)
+    refused = client.post(url("notice", ticket), {"text": FORBIDDEN_NOTICE})
+    assert 'name="override_reason"' in refused.content.decode()
+
+    client.post(url("notice", ticket), {"text": FORBIDDEN_NOTICE, "override_reason": "客户原话转述，已电话解释"})
+
+    event = TicketEvent.objects.get(ticket=ticket, type=TicketEvent.Type.CUSTOMER_NOTIFIED)
+    assert event.data["phrase_override"]["reason"] == "客户原话转述，已电话解释"

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST, require_safe
 
+from scripts_lib.guard import PhraseRefused, may_override_phrases
 from tickets import aftersales, permissions, selectors
 from tickets.exceptions import IllegalTransition, InvalidInput, NotPermitted
 from tickets.forms import DeskForm
@@ -117,6 +118,7 @@ class AftersalesPanel:
     is_call_overdue: bool = False
     error: str = ""
     flash: str = ""
+    may_override_phrases: bool = False
 
     @property
     def ordered_steps(self) -> list[Step]:
@@ -208,6 +210,7 @@ def aftersales_panel(
         is_bill_overdue=bill is not None and not bill.is_paid and bill.payment_due < today,
         error=state.error,
         flash=state.flash,
+        may_override_phrases=may_override_phrases(user),
     )
     panel.receipt_deadline = deadline = _receipt_deadline(ticket)
     panel.is_call_overdue = deadline is not None and deadline.due_at is not None and deadline.due_at <= now
@@ -344,6 +347,9 @@ def _act(
             return PANEL.refused(request, ticket, PanelState(error=error.message), status=403)
         except IllegalTransition as error:
             return PANEL.refused(request, ticket, PanelState(forms={key: form}, error=error.message))
+        except PhraseRefused as error:  # forbidden phrases in customer-facing text (P3)
+            form.phrase_refusal = panels.PhraseRefusal.of(error)
+            panels.add_service_error(form, error)
         except InvalidInput as error:
             panels.add_service_error(form, error)
         else:
@@ -444,7 +450,9 @@ def aftersales_document(request: HttpRequest, ticket: Ticket, data: dict) -> str
     refusal=_may_not(gettext_lazy("notify customers")),
 )
 def aftersales_notice(request: HttpRequest, ticket: Ticket, data: dict) -> str:
-    event = aftersales.customer_notify_completion(ticket=ticket, actor=request.user, text=data["text"])
+    event = aftersales.customer_notify_completion(
+        ticket=ticket, actor=request.user, text=data["text"], override_reason=data.get("override_reason", "")
+    )
     return _("Completion notice sent to %(phone)s.") % {"phone": event.data["phone"]}
 
 

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
+from scripts_lib.guard import Hit, PhraseRefused, phrases_highlight
 from tickets import selectors
 from tickets.exceptions import TicketError
 from tickets.forms import DeskForm
@@ -136,3 +137,24 @@ class Panel:
             return self.render(request, ticket, self.state_class(flash=message), 200, with_timeline=True)
         messages.success(request, message)
         return redirect(detail_url(ticket, self.name))
+
+
+@dataclass
+class PhraseRefusal:
+    """A text the phrase guard refused, as the page shows it: the offending characters marked,
+    each phrase with what to say instead."""
+
+    field: str
+    highlighted: str
+    hits: list[Hit]
+
+    @classmethod
+    def of(cls, error: PhraseRefused) -> PhraseRefusal:
+        return cls(field=error.field or "", highlighted=phrases_highlight(error.text, error.hits), hits=error.hits)
+
+    @property
+    def suggestions(self) -> list[Hit]:
+        seen: dict[str, Hit] = {}
+        for hit in self.hits:
+            seen.setdefault(hit.phrase, hit)
+        return list(seen.values())

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from scripts_lib.guard import Hit, PhraseRefused, may_override_phrases, phrases_highlight
+from scripts_lib.guard import PhraseRefused, may_override_phrases
 from scripts_lib.views_phrasebook import handoff_script, staff_context, ticket_context, ticket_scripts
 from tickets import permissions, selectors, services
 from tickets.exceptions import Conflict, IllegalTransition, InvalidInput, TicketError
@@ -70,7 +70,7 @@ def ticket_action(request: HttpRequest, reference: str, verb: str) -> HttpRespon
         except InvalidInput as error:
             panels.add_service_error(form, error)
             if isinstance(error, PhraseRefused):
-                form.phrase_refusal = PhraseRefusal.of(error)
+                form.phrase_refusal = panels.PhraseRefusal.of(error)
         except (IllegalTransition, Conflict) as error:
             if isinstance(error, Conflict):
                 # Keep what was typed, now against the current version: sending it again is a
@@ -129,27 +129,6 @@ def attachment_download(request: HttpRequest, reference: str, pk: int) -> FileRe
     except FileNotFoundError as missing:
         raise Http404(_("The file of “%(name)s” is missing.") % {"name": attachment.original_name}) from missing
     return FileResponse(handle, as_attachment=True, filename=attachment.original_name)
-
-
-@dataclass
-class PhraseRefusal:
-    """A text the phrase guard refused, as the page shows it: the offending characters marked,
-    each phrase with what to say instead."""
-
-    field: str
-    highlighted: str
-    hits: list[Hit]
-
-    @classmethod
-    def of(cls, error: PhraseRefused) -> PhraseRefusal:
-        return cls(field=error.field or "", highlighted=phrases_highlight(error.text, error.hits), hits=error.hits)
-
-    @property
-    def suggestions(self) -> list[Hit]:
-        seen: dict[str, Hit] = {}
-        for hit in self.hits:
-            seen.setdefault(hit.phrase, hit)
-        return list(seen.values())
 
 
 def _phrase_warning(hits: list[dict]) -> str:
