@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("tickets.urls")),
     path("visits/", include("visits.urls")),
     path("complaints/", include("complaints.urls")),
+    path("api/v1/", include("servicedesk.api.urls")),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from tickets import admin_calendar  # noqa: F401
 from tickets.materials import FORM_FIELDS
 from tickets.models import (
+    ApiClient,
     Bill,
     Category,
     Customer,
@@ -477,3 +478,57 @@ class DocumentReturnAdmin(TicketRecordAdmin):
         "receipt_checked_at",
     ]
     readonly_fields = fields
+
+
+# --- Integrations --------------------------------------------------------------------------------
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """API keys are made by `manage.py create_api_key` (the key is shown once); here they are
+    looked at and revoked."""
+
+    list_display = ("name", "scope_list", "created_at", "expires_at", "revoked_at", "last_used_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name",)
+    readonly_fields = (
+        "name",
+        "user",
+        "key_prefix",
+        "scopes",
+        "departments",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    fields = (
+        "name",
+        "user",
+        "key_prefix",
+        "scopes",
+        "departments",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    )
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("scopes"))
+    def scope_list(self, client: ApiClient) -> str:
+        return " ".join(client.scopes)
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request, queryset):
+        from tickets.api_keys import api_client_revoke
+
+        revoked = 0
+        for client in queryset.filter(revoked_at__isnull=True):
+            api_client_revoke(client=client)
+            revoked += 1
+        self.message_user(
+            request, ngettext("%(n)d key revoked.", "%(n)d keys revoked.", revoked) % {"n": revoked}, messages.SUCCESS
+        )

@@ -920,3 +920,40 @@ class SlaAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} L{self.level} deadline {self.deadline_id}"
+
+
+# --- Integrations (issue 7) -------------------------------------------------------------------
+
+
+class ApiClient(models.Model):
+    """Another system using the REST API with its own key (stored hashed) and scopes.
+
+    It acts through a staff identity of its own (`user`, shown as "api:<name>" in ticket events),
+    so every service and the access rule apply to it as to a person; `departments` (when any)
+    limit what it sees."""
+
+    name = models.SlugField(_("name"), max_length=50, unique=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("identity"), on_delete=models.PROTECT, related_name="api_client"
+    )
+    key_prefix = models.CharField(_("key prefix"), max_length=12, unique=True, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    departments = models.ManyToManyField(
+        Department, verbose_name=_("limited to departments"), blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def identity(self) -> str:
+        return f"api:{self.name}"

@@ -1,0 +1,22 @@
+"""/api/v1/: the REST API for integrations, its OpenAPI schema and Swagger UI."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from tickets.api import TicketViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("tickets", TicketViewSet, basename="ticket")
+
+urlpatterns = [
+    *router.urls,
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+# The API answers for itself (401 with its JSON error, never a redirect to the sign-in page).
+for pattern in urlpatterns:
+    login_not_required(pattern.callback)

@@ -1,0 +1,181 @@
+"""The tickets API (issue 7), first part: keys and scopes, the error shape, list/detail/events, create."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.factories import DepartmentFactory
+from tests.tickets.helpers import new_ticket
+from tickets import api_keys
+from tickets.models import ApiClient, Ticket, TicketEvent
+
+
+def key_for(name="crm", **options):
+    client, key = api_keys.api_client_create(name=name, **options)
+    return client, key
+
+
+def api(key: str | None = None) -> Client:
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
+    return Client(HTTP_ACCEPT_LANGUAGE="en", **headers)
+
+
+@pytest.fixture
+def tickets(clerk, engineer):
+    return [new_ticket(clerk, subject="宽带报修", now=None), new_ticket(engineer, subject="发票抬头", now=None)]
+
+
+def test_without_a_key_the_answer_is_401_in_the_error_shape(db):
+    response = api().get("/api/v1/tickets/")
+
+    assert response.status_code == 401
+    assert set(response.json()) == {"code", "message", "fields"}
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("case", ["forged", "revoked", "expired"])
+def test_forged_revoked_and_expired_keys_are_refused(case, db):
+    client, key = key_for()
+    if case == "forged":
+        key = key[:-4] + "abcd"
+    elif case == "revoked":
+        api_keys.api_client_revoke(client=client)
+    else:
+        ApiClient.objects.filter(pk=client.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert api(key).get("/api/v1/tickets/").status_code == 401
+
+
+def test_a_key_without_the_scope_is_403(db):
+    _client, key = key_for(scopes=["visits:read"])
+
+    response = api(key).get("/api/v1/tickets/")
+
+    assert response.status_code == 403
+    assert "tickets:read" in response.json()["message"]
+
+
+def test_a_read_only_key_may_not_create(db):
+    _client, key = key_for(scopes=["tickets:read"])
+
+    response = api(key).post("/api/v1/tickets/", {"kind": "inquiry", "subject": "x"}, content_type="application/json")
+
+    assert response.status_code == 403 and not Ticket.objects.exists()
+
+
+def test_list_and_detail_with_deadlines(tickets):
+    _client, key = key_for()
+
+    listed = api(key).get("/api/v1/tickets/").json()
+    detail = api(key).get(f"/api/v1/tickets/{tickets[0].reference}/").json()
+
+    assert {row["reference"] for row in listed["results"]} == {t.reference for t in tickets}
+    assert detail["customer"] == {"name": "陈先生", "phone": "13800000001"}
+    assert detail["deadlines"][0]["kind"] == "handoff" and detail["deadlines"][0]["state"] == "running"
+
+
+def test_a_key_limited_to_a_department_sees_only_its_tickets(tickets, front_desk_dept):
+    _client, key = key_for(departments=[front_desk_dept])
+
+    listed = api(key).get("/api/v1/tickets/").json()
+
+    assert [row["reference"] for row in listed["results"]] == [tickets[0].reference]
+    assert api(key).get(f"/api/v1/tickets/{tickets[1].reference}/").status_code == 404
+
+
+def test_filters_and_search(tickets):
+    _client, key = key_for()
+
+    found = api(key).get("/api/v1/tickets/", {"search": "发票"}).json()["results"]
+    by_department = api(key).get("/api/v1/tickets/", {"department": "front_desk"}).json()["results"]
+    bad = api(key).get("/api/v1/tickets/", {"status": "lost"})
+
+    assert [row["reference"] for row in found] == [tickets[1].reference]
+    assert [row["reference"] for row in by_department] == [tickets[0].reference]
+    assert bad.status_code == 400 and "status" in bad.json()["fields"]
+
+
+def test_creating_a_ticket_acts_as_the_clients_own_identity(db):
+    _client, key = key_for(name="telephony")
+
+    response = api(key).post(
+        "/api/v1/tickets/",
+        {
+            "kind": "inquiry",
+            "channel": "hotline",
+            "subject": "来电咨询话费",
+            "customer": {"name": "李女士", "phone": "13900000002"},
+        },
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201, response.json()
+    ticket = Ticket.objects.get(reference=response.json()["reference"])
+    created = TicketEvent.objects.get(ticket=ticket, type=TicketEvent.Type.CREATED)
+    assert created.actor.get_full_name() == "api:telephony"
+    assert ticket.contact_name == "李女士" and ticket.channel == "hotline"
+    events = api(key).get(f"/api/v1/tickets/{ticket.reference}/events/").json()
+    assert events[0]["type"] == "created" and events[0]["actor"] == "api-telephony"
+
+
+def test_bad_input_is_400_with_field_errors_and_writes_nothing(db):
+    _client, key = key_for()
+
+    response = api(key).post(
+        "/api/v1/tickets/", {"kind": "complaint", "subject": "", "priority": "extreme"}, content_type="application/json"
+    )
+
+    body = response.json()
+    assert response.status_code == 400
+    assert body["code"] == "invalid" and {"kind", "subject", "priority"} <= set(body["fields"])
+    assert not Ticket.objects.exists()
+
+
+def test_the_list_costs_the_same_for_3_or_30_tickets(clerk):
+    _client, key = key_for()
+    client = api(key)
+    counts = []
+    for total in (3, 30):
+        while Ticket.objects.count() < total:
+            new_ticket(clerk, now=None)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/v1/tickets/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_the_schema_validates(db, tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    text = (tmp_path / "schema.yml").read_text()
+    assert "/api/v1/tickets/{reference}/events/" in text and "bearer" in text
+
+
+def test_create_api_key_prints_the_key_last(db):
+    out = StringIO()
+    DepartmentFactory(code="front_desk", name="前台")
+
+    call_command(
+        "create_api_key", "kiosk", "--scopes", "visits:write", "visits:read", "--departments", "front_desk", stdout=out
+    )
+
+    key = out.getvalue().strip().splitlines()[-1]
+    client = api_keys.api_client_authenticate(key)
+    assert client.name == "kiosk" and client.scopes == ["visits:read", "visits:write"]
+    with pytest.raises(CommandError, match="Unknown scope"):
+        call_command("create_api_key", "bad", "--scopes", "tickets:delete", stdout=StringIO())
+    with pytest.raises(CommandError, match="Unknown department"):
+        call_command("create_api_key", "bad2", "--departments", "nowhere", stdout=StringIO())
+
+
+def test_the_admin_revokes_a_key(admin_client):
+    client, key = key_for()
+
+    admin_client.post("/admin/tickets/apiclient/", {"action": "revoke", "_selected_action": [client.pk]})
+
+    assert api(key).get("/api/v1/tickets/").status_code == 401
