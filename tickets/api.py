@@ -9,19 +9,31 @@ deadlines, its events, and creating a ticket.
 from __future__ import annotations
 
 import django_filters
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from servicedesk.api.errors import PreconditionFailed
 from servicedesk.api.pagination import StableCursorPagination
 from servicedesk.api.permissions import HasScope
-from tickets import selectors, services
-from tickets.models import ApiClient, Category, Deadline, Ticket, TicketEvent
+from tickets import permissions, selectors, services
+from tickets.exceptions import NotPermitted
+from tickets.models import ApiClient, Category, Deadline, Department, ProblemType, Ticket, TicketEvent
+
+User = get_user_model()
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -37,8 +49,18 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
         403: gettext_lazy("The key lacks the scope, or the role may not."),
         404: gettext_lazy("No such ticket that you may see."),
         409: gettext_lazy("Not possible in the ticket's current status: nothing was written."),
+        412: gettext_lazy("If-Match names an older version of the ticket: nothing was written."),
     }
     return {code: OpenApiResponse(ErrorSerializer, description=described[code]) for code in codes}
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=gettext_lazy("The ETag of the ticket as you read it; a stale one gets 412 and changes nothing."),
+)
 
 
 class DeadlineSerializer(serializers.ModelSerializer):
@@ -174,6 +196,12 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         return selectors.ticket_prefetch_live_deadlines(tickets_for(self.request))
 
+    def retrieve(self, request, reference=None):
+        ticket = self.get_object()
+        response = Response(TicketSerializer(ticket).data)
+        response["ETag"] = etag_of(ticket)
+        return response
+
     def get_object(self):
         ticket = self.get_queryset().filter(reference=self.kwargs["reference"]).first()
         if ticket is None:
@@ -213,3 +241,107 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def events(self, request, reference=None):
         ticket = self.get_object()
         return Response(EventSerializer(selectors.ticket_event_list(ticket=ticket), many=True).data)
+
+
+# --- Actions, ETag and If-Match -----------------------------------------------------------------
+
+
+def etag_of(ticket: Ticket) -> str:
+    return f'"{ticket.version}"'
+
+
+def expected_version(request) -> int | None:
+    """The version `If-Match` names (None without the header). A malformed value can match
+    nothing, so it fails like a stale one: 412, nothing written."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    value = header.removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise PreconditionFailed(_('If-Match must be the ETag you read, for example "3".'))
+    return int(value)
+
+
+class HandOffSerializer(serializers.Serializer):
+    to_user = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True, default=None
+    )
+    to_department = serializers.SlugRelatedField(
+        slug_field="code", queryset=Department.objects.all(), required=False, allow_null=True, default=None
+    )
+    problem_type = serializers.ChoiceField(choices=ProblemType.choices, required=False, allow_blank=True, default="")
+    told_name = serializers.CharField(max_length=100, allow_blank=True, required=False, default="")
+    told_extension = serializers.CharField(max_length=20, allow_blank=True, required=False, default="")
+    callback_phone = serializers.CharField(max_length=30, allow_blank=True, required=False, default="")
+    callback_note = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class ReplySerializer(serializers.Serializer):
+    result = serializers.CharField(max_length=4000)
+    override_reason = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+
+
+class RequestTestSerializer(serializers.Serializer):
+    instructions = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class TestResultSerializer(serializers.Serializer):
+    is_solved = serializers.BooleanField()
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class ResolveSerializer(serializers.Serializer):
+    resolution = serializers.CharField(max_length=4000)
+    override_reason = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+
+
+# path → (verb, request serializer, service). Each is POST /api/v1/tickets/{reference}/<path>/.
+ACTIONS = {
+    "hand-off": ("hand_off", HandOffSerializer, services.ticket_hand_off),
+    "reply": ("reply", ReplySerializer, services.ticket_reply),
+    "request-test": ("request_test", RequestTestSerializer, services.ticket_request_test),
+    "test-result": ("test_result", TestResultSerializer, services.ticket_record_test_result),
+    "pause": ("pause", ReasonSerializer, services.ticket_pause),
+    "resume": ("resume", NoteSerializer, services.ticket_resume),
+    "resolve": ("resolve", ResolveSerializer, services.ticket_resolve),
+    "close": ("close", NoteSerializer, services.ticket_close),
+    "reopen": ("reopen", ReasonSerializer, services.ticket_reopen),
+    "escalate": ("escalate", ReasonSerializer, services.ticket_escalate),
+}
+
+
+def _action(path: str, verb: str, serializer_class, service):
+    def perform(self, request, reference=None):
+        ticket = self.get_object()
+        if not permissions.user_may(request.user, verb, ticket):
+            raise NotPermitted(_("Your role may not %(verb)s tickets.") % {"verb": services.VERB_LABELS[verb]})
+        data = serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        service(ticket=ticket, actor=request.user, expected_version=expected_version(request), **data.validated_data)
+        fresh = self.get_object()
+        response = Response(TicketSerializer(fresh).data)
+        response["ETag"] = etag_of(fresh)
+        return response
+
+    perform.__name__ = verb
+    perform.__doc__ = f"POST {path}/"
+    described = extend_schema(
+        summary=str(services.VERB_LABELS[verb]).capitalize(),
+        request=serializer_class,
+        parameters=[IF_MATCH],
+        responses={200: TicketSerializer, **errors(400, 401, 403, 404, 409, 412)},
+    )
+    return described(action(detail=True, methods=["post"], url_path=path, filterset_class=None)(perform))
+
+
+for _path, (_verb, _serializer, _service) in ACTIONS.items():
+    setattr(TicketViewSet, _verb, _action(_path, _verb, _serializer, _service))

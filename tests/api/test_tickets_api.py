@@ -179,3 +179,76 @@ def test_the_admin_revokes_a_key(admin_client):
     admin_client.post("/admin/tickets/apiclient/", {"action": "revoke", "_selected_action": [client.pk]})
 
     assert api(key).get("/api/v1/tickets/").status_code == 401
+
+
+# --- Actions, ETag and If-Match ------------------------------------------------------------------
+
+
+def post(client, path, data=None, **headers):
+    return client.post(path, data or {}, content_type="application/json", **headers)
+
+
+def test_actions_move_the_ticket_through_the_services(tickets, engineer):
+    _client, key = key_for()
+    client = api(key)
+    ticket = tickets[0]
+
+    handed = post(client, f"/api/v1/tickets/{ticket.reference}/hand-off/", {"to_user": engineer.username})
+    replied = post(client, f"/api/v1/tickets/{ticket.reference}/reply/", {"result": "已远程重置端口"})
+    resolved = post(client, f"/api/v1/tickets/{ticket.reference}/resolve/", {"resolution": "已告知客户重启光猫"})
+    closed = post(client, f"/api/v1/tickets/{ticket.reference}/close/")
+
+    assert [r.status_code for r in (handed, replied, resolved, closed)] == [200, 200, 200, 200]
+    assert handed.json()["assignee"] == engineer.username and closed.json()["status"] == "closed"
+    assert closed["ETag"] == f'"{Ticket.objects.get(pk=ticket.pk).version}"'
+
+
+def test_an_illegal_transition_is_409_and_writes_nothing(tickets):
+    _client, key = key_for()
+    before = TicketEvent.objects.filter(ticket=tickets[0]).count()
+
+    response = post(api(key), f"/api/v1/tickets/{tickets[0].reference}/close/")
+
+    assert response.status_code == 409 and response.json()["code"] == "illegal_transition"
+    assert TicketEvent.objects.filter(ticket=tickets[0]).count() == before
+
+
+def test_a_missing_field_is_400(tickets):
+    _client, key = key_for()
+
+    response = post(api(key), f"/api/v1/tickets/{tickets[0].reference}/pause/", {})
+
+    assert response.status_code == 400 and "reason" in response.json()["fields"]
+
+
+def test_a_stale_if_match_is_412_and_changes_nothing(tickets):
+    _client, key = key_for()
+    client = api(key)
+    read = client.get(f"/api/v1/tickets/{tickets[0].reference}/")
+    etag = read["ETag"]
+    post(client, f"/api/v1/tickets/{tickets[0].reference}/escalate/", {"reason": "客户催办"}, HTTP_IF_MATCH=etag)
+
+    stale = post(
+        client, f"/api/v1/tickets/{tickets[0].reference}/escalate/", {"reason": "再次催办"}, HTTP_IF_MATCH=etag
+    )
+    garbled = post(
+        client, f"/api/v1/tickets/{tickets[0].reference}/escalate/", {"reason": "x"}, HTTP_IF_MATCH="yesterday"
+    )
+
+    assert stale.status_code == 412 and garbled.status_code == 412
+    assert TicketEvent.objects.filter(ticket=tickets[0], type=TicketEvent.Type.ESCALATED).count() == 1
+
+
+def test_another_departments_ticket_is_404_for_actions_too(tickets, front_desk_dept):
+    _client, key = key_for(departments=[front_desk_dept])
+
+    assert post(api(key), f"/api/v1/tickets/{tickets[1].reference}/escalate/", {"reason": "x"}).status_code == 404
+
+
+def test_staff_through_the_session_are_held_to_their_role(tickets, engineer):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", enforce_csrf_checks=False)
+    client.force_login(engineer)  # a handler may not close or reopen
+
+    response = post(client, f"/api/v1/tickets/{tickets[1].reference}/reopen/", {"reason": "x"})
+
+    assert response.status_code == 403
