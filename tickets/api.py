@@ -27,6 +27,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicedesk.api.errors import PreconditionFailed
+from servicedesk.api.idempotency import IDEMPOTENCY_KEY, IdempotentPostMixin
 from servicedesk.api.pagination import StableCursorPagination
 from servicedesk.api.permissions import HasScope
 from tickets import permissions, selectors, services
@@ -50,6 +51,7 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
         404: gettext_lazy("No such ticket that you may see."),
         409: gettext_lazy("Not possible in the ticket's current status: nothing was written."),
         412: gettext_lazy("If-Match names an older version of the ticket: nothing was written."),
+        422: gettext_lazy("The Idempotency-Key was already used with another request."),
     }
     return {code: OpenApiResponse(ErrorSerializer, description=described[code]) for code in codes}
 
@@ -184,7 +186,7 @@ def tickets_for(request):
     list=extend_schema(summary="List tickets", responses={200: TicketSerializer(many=True), **errors(400, 401, 403)}),
     retrieve=extend_schema(summary="One ticket", responses={200: TicketSerializer, **errors(401, 403, 404)}),
 )
-class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TicketViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = TicketSerializer
     permission_classes = [HasScope]
     scope_resource = "tickets"
@@ -211,7 +213,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         summary="Create a ticket (inquiry, visit record, suggestion, after-sales)",
         request=TicketCreateSerializer,
-        responses={201: TicketSerializer, **errors(400, 401, 403)},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: TicketSerializer, **errors(400, 401, 403, 409, 422)},
     )
     def create(self, request):
         data = TicketCreateSerializer(data=request.data)
@@ -337,8 +340,8 @@ def _action(path: str, verb: str, serializer_class, service):
     described = extend_schema(
         summary=str(services.VERB_LABELS[verb]).capitalize(),
         request=serializer_class,
-        parameters=[IF_MATCH],
-        responses={200: TicketSerializer, **errors(400, 401, 403, 404, 409, 412)},
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+        responses={200: TicketSerializer, **errors(400, 401, 403, 404, 409, 412, 422)},
     )
     return described(action(detail=True, methods=["post"], url_path=path, filterset_class=None)(perform))
 

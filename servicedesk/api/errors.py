@@ -33,6 +33,12 @@ def _flatten(detail) -> list[str]:
 
 
 def api_exception_handler(exc, context):
+    from servicedesk.api.idempotency import Replay
+
+    if isinstance(exc, Replay):  # the first answer to this Idempotency-Key, as it was
+        response = Response(exc.record.body, status=exc.record.status_code)
+        response["Idempotent-Replayed"] = "true"
+        return response
     if isinstance(exc, TicketError):
         exc = _from_service(exc)
     response = exception_handler(exc, context)

@@ -252,3 +252,57 @@ def test_staff_through_the_session_are_held_to_their_role(tickets, engineer):
     response = post(client, f"/api/v1/tickets/{tickets[1].reference}/reopen/", {"reason": "x"})
 
     assert response.status_code == 403
+
+
+# --- Idempotency-Key ------------------------------------------------------------------------------
+
+
+def create_with_key(client, key, subject="来电咨询话费"):
+    return post(client, "/api/v1/tickets/", {"kind": "inquiry", "subject": subject}, HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_a_retried_post_with_the_same_key_is_replayed_not_repeated(db):
+    _client, api_key = key_for()
+    client = api(api_key)
+
+    first = create_with_key(client, "call-7781")
+    again = create_with_key(client, "call-7781")
+
+    assert first.status_code == again.status_code == 201
+    assert again.json()["reference"] == first.json()["reference"] and again["Idempotent-Replayed"] == "true"
+    assert Ticket.objects.count() == 1
+
+
+def test_the_same_key_with_another_body_is_422_and_writes_nothing(db):
+    _client, api_key = key_for()
+    client = api(api_key)
+    create_with_key(client, "call-7781")
+
+    response = create_with_key(client, "call-7781", subject="另一个问题")
+
+    assert response.status_code == 422 and response.json()["code"] == "idempotency_key_reused"
+    assert Ticket.objects.count() == 1
+
+
+def test_a_key_still_in_progress_is_409_and_keys_expire_after_24_hours(db):
+    from tickets.models import IdempotencyRecord
+
+    client_row, api_key = key_for()
+    client = api(api_key)
+    create_with_key(client, "call-1")
+    IdempotencyRecord.objects.filter(key="call-1").update(status_code=None)
+    assert create_with_key(client, "call-1").status_code == 409
+
+    IdempotencyRecord.objects.filter(key="call-1").update(created_at=timezone.now() - timedelta(hours=25))
+    assert create_with_key(client, "call-1").status_code == 201
+    assert Ticket.objects.count() == 2
+
+
+def test_keys_are_per_caller(db):
+    _one, first_key = key_for(name="one")
+    _two, second_key = key_for(name="two")
+
+    create_with_key(api(first_key), "shared")
+    create_with_key(api(second_key), "shared")
+
+    assert Ticket.objects.count() == 2
