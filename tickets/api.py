@@ -126,6 +126,15 @@ class TicketCreateSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Ticket.Priority.choices, default=Ticket.Priority.NORMAL)
 
 
+class TicketUpdateSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(allow_blank=True, required=False)
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    priority = serializers.ChoiceField(choices=Ticket.Priority.choices, required=False)
+
+
 class EventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
 
@@ -234,6 +243,27 @@ class TicketViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveM
         )
         ticket = self.get_queryset().get(pk=ticket.pk)
         return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Correct a ticket's details",
+        request=TicketUpdateSerializer,
+        parameters=[IF_MATCH],
+        responses={200: TicketSerializer, **errors(400, 401, 403, 404, 409, 412)},
+    )
+    def partial_update(self, request, reference=None):
+        ticket = self.get_object()
+        data = TicketUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.ticket_update(
+            ticket=ticket,
+            actor=request.user,
+            changes=dict(data.validated_data),
+            expected_version=expected_version(request),
+        )
+        fresh = self.get_object()
+        response = Response(TicketSerializer(fresh).data)
+        response["ETag"] = etag_of(fresh)
+        return response
 
     @extend_schema(
         summary="The ticket's full record, oldest first",

@@ -384,6 +384,8 @@ class TicketEvent(models.Model):
         SUGGESTION_DECIDED = "suggestion_decided", _("Suggestion decided")
         EVALUATION_LINK = "evaluation_link", _("Evaluation link issued")
         EVALUATION_RECORDED = "evaluation_recorded", _("Customer evaluation recorded")
+        # Details edited (subject, description, call reason, priority), old and new in the data.
+        EDITED = "edited", _("Details edited")
 
     ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(

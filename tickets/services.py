@@ -831,6 +831,61 @@ def _lock_any(ticket: Ticket | int) -> Ticket:
     return locked
 
 
+EDITABLE_FIELDS = ("subject", "description", "category", "priority")
+
+
+@transaction.atomic
+def ticket_update(
+    *, ticket: Ticket, actor, changes: dict[str, Any], now: datetime | None = None, expected_version: int | None = None
+) -> Ticket:
+    """Correct a ticket's details (subject, description, call reason, priority) while it is open;
+    one event records the old and new values. Nothing changes when nothing differs."""
+    now = _now(now)
+    _staff_profile(actor, field="actor")
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise InvalidInput(
+            _("%(fields)s cannot be edited; only %(allowed)s.")
+            % {"fields": ", ".join(unknown), "allowed": ", ".join(EDITABLE_FIELDS)},
+            field=unknown[0],
+        )
+    if "subject" in changes:
+        changes["subject"] = _required_text("subject", changes["subject"], _("Subject"))
+    if "priority" in changes:
+        check_choice("priority", changes["priority"], Ticket.Priority)
+    category = changes.get("category")
+    if category is not None and not category.is_active:
+        raise InvalidInput(_("Category “%(name)s” is no longer in use.") % {"name": category}, field="category")
+    ticket = _lock_any(ticket)
+    if expected_version is not None and ticket.version != expected_version:
+        raise Conflict(
+            _(
+                "Ticket %(ref)s was changed by someone else (version %(current)s, you saw %(seen)s). "
+                "Reload it and try again."
+            )
+            % {"ref": ticket.reference, "current": ticket.version, "seen": expected_version}
+        )
+    if ticket.status not in OPEN_STATUSES:
+        raise IllegalTransition(
+            _("Ticket %(ref)s is “%(status)s”: reopen it before editing.")
+            % {"ref": ticket.reference, "status": ticket.get_status_display()}
+        )
+    moves = {}
+    for name, value in changes.items():
+        old = getattr(ticket, name)
+        if old != value:
+            moves[name] = {
+                "old": old.pk if name == "category" and old else old,
+                "new": value.pk if name == "category" and value else value,
+            }
+            setattr(ticket, name, value)
+    if not moves:
+        return ticket
+    _save(ticket, now, list(moves))
+    _record(ticket, type=Event.EDITED, actor=actor, now=now, status_before=ticket.status, data={"changes": moves})
+    return ticket
+
+
 @transaction.atomic
 def ticket_add_note(*, ticket: Ticket, actor, text: str, now: datetime | None = None) -> TicketEvent:
     """An internal note on the timeline; allowed in every status. Forbidden phrases only warn:

@@ -306,3 +306,53 @@ def test_keys_are_per_caller(db):
     create_with_key(api(second_key), "shared")
 
     assert Ticket.objects.count() == 2
+
+
+# --- PATCH ----------------------------------------------------------------------------------------
+
+
+def patch(client, path, data, **headers):
+    return client.patch(path, data, content_type="application/json", **headers)
+
+
+def test_patch_corrects_the_details_and_records_old_and_new(tickets):
+    _client, key = key_for()
+    client = api(key)
+    etag = client.get(f"/api/v1/tickets/{tickets[0].reference}/")["ETag"]
+
+    response = patch(
+        client,
+        f"/api/v1/tickets/{tickets[0].reference}/",
+        {"subject": "宽带断线报修", "priority": "high"},
+        HTTP_IF_MATCH=etag,
+    )
+
+    assert response.status_code == 200 and response.json()["priority"] == "high"
+    edited = TicketEvent.objects.get(ticket=tickets[0], type=TicketEvent.Type.EDITED)
+    assert edited.data["changes"]["subject"] == {"old": "宽带报修", "new": "宽带断线报修"}
+    stale = patch(client, f"/api/v1/tickets/{tickets[0].reference}/", {"priority": "low"}, HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412 and Ticket.objects.get(pk=tickets[0].pk).priority == "high"
+
+
+def test_patch_refuses_bad_values_and_closed_tickets(tickets, clerk):
+    from tickets import services
+
+    _client, key = key_for()
+    client = api(key)
+    assert patch(client, f"/api/v1/tickets/{tickets[0].reference}/", {"priority": "extreme"}).status_code == 400
+    assert patch(client, f"/api/v1/tickets/{tickets[0].reference}/", {"subject": " "}).status_code == 400
+    services.ticket_resolve_first_contact(ticket=tickets[0], actor=clerk)
+
+    refused = patch(client, f"/api/v1/tickets/{tickets[0].reference}/", {"subject": "改"})
+
+    assert refused.status_code == 409
+    assert not TicketEvent.objects.filter(type=TicketEvent.Type.EDITED).exists()
+
+
+def test_the_edit_shows_on_the_ticket_page(tickets, login):
+    _client, key = key_for()
+    patch(api(key), f"/api/v1/tickets/{tickets[0].reference}/", {"subject": "宽带断线报修"})
+
+    page = login(tickets[0].first_responder).get(f"/tickets/{tickets[0].reference}/").content.decode()
+
+    assert "宽带报修 → 宽带断线报修" in page

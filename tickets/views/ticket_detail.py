@@ -18,6 +18,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -37,6 +38,8 @@ from tickets.forms import (
 )
 from tickets.models import Deadline, DeadlineKind, DurationUnit, ProblemType, Ticket, TicketEvent
 from tickets.views import panels
+
+EDITED_FIELDS = frozenset(services.EDITABLE_FIELDS)
 from tickets.views.aftersales import aftersales_panel
 from tickets.views.materials import materials_panel
 
@@ -379,6 +382,10 @@ def _entry(event: TicketEvent, departments: dict[int, str]) -> TimelineEntry:
             entry.outcome_label = str(Ticket.Outcome.CUSTOMER_CONFIRMED.label)
         else:
             entry.outcome, entry.outcome_label = "not_fixed", _("Not fixed: back to the desk")
+    elif event.type == Event.EDITED:
+        for name, change in (data.get("changes") or {}).items():
+            label = Ticket._meta.get_field(name).verbose_name if name in EDITED_FIELDS else name
+            details.append(f"{capfirst(label)}: {change.get('old') or '—'} → {change.get('new') or '—'}")
     elif event.type == Event.TEST_TIMEOUT:
         entry.outcome = Ticket.Outcome.TEST_TIMEOUT
         entry.outcome_label = str(Ticket.Outcome.TEST_TIMEOUT.label)
