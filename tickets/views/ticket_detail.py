@@ -38,12 +38,11 @@ from tickets.forms import (
 )
 from tickets.models import Deadline, DeadlineKind, DurationUnit, ProblemType, Ticket, TicketEvent
 from tickets.views import panels
-
-EDITED_FIELDS = frozenset(services.EDITABLE_FIELDS)
 from tickets.views.aftersales import aftersales_panel
 from tickets.views.materials import materials_panel
 
 Event = TicketEvent.Type
+EDITED_FIELDS = frozenset(services.EDITABLE_FIELDS)
 
 
 # --- Pages ------------------------------------------------------------------------------------
