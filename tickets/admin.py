@@ -37,6 +37,8 @@ from tickets.models import (
     StaffProfile,
     Ticket,
     TicketEvent,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 
 User = get_user_model()
@@ -531,4 +533,123 @@ class ApiClientAdmin(admin.ModelAdmin):
             revoked += 1
         self.message_user(
             request, ngettext("%(n)d key revoked.", "%(n)d keys revoked.", revoked) % {"n": revoked}, messages.SUCCESS
+        )
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("events"), choices=WebhookSubscription.Event.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ("client", "url", "events", "is_active")
+
+    def clean(self):
+        from django.utils import timezone
+
+        from tickets import webhooks
+        from tickets.exceptions import InvalidInput
+
+        cleaned = super().clean()
+        checks = [("url", webhooks.webhook_url_check), ("events", webhooks.webhook_events_check)]
+        if self.instance.pk is None:
+            checks.append(("client", lambda client: webhooks.webhook_client_check(client, now=timezone.now())))
+        for field, check in checks:
+            if field in cleaned:
+                try:
+                    cleaned[field] = check(cleaned[field])
+                except InvalidInput as error:
+                    self.add_error(field, error.message)
+        return cleaned
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    """Subscriptions are made here; the signing secret is made with them and shown read-only."""
+
+    form = WebhookSubscriptionForm
+    list_display = ("client", "url", "event_list", "is_active", "created_at")
+    list_filter = ("is_active",)
+    list_select_related = ("client",)
+    search_fields = ("client__name", "url")
+    readonly_fields = ("secret", "created_at")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("client", "url", "events", "is_active")
+        return ("client", "url", "events", "is_active", "secret", "created_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("client", "secret", "created_at") if obj is not None else ()
+
+    @admin.display(description=_("events"))
+    def event_list(self, subscription: WebhookSubscription) -> str:
+        return " ".join(subscription.events)
+
+    def save_model(self, request, obj, form, change):
+        from tickets import webhooks
+
+        data = form.cleaned_data
+        if change:
+            webhooks.webhook_subscription_update(
+                subscription=obj, url=data["url"], events=data["events"], is_active=data["is_active"]
+            )
+        else:
+            created = webhooks.webhook_subscription_create(
+                client=data["client"], url=data["url"], events=data["events"], is_active=data["is_active"]
+            )
+            obj.pk, obj.secret, obj.created_at = created.pk, created.secret, created.created_at
+            obj._state.adding = False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The delivery log: read only, with a manual redeliver."""
+
+    list_display = (
+        "id",
+        "event",
+        "subscription",
+        "status",
+        "attempts",
+        "last_status_code",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+    )
+    list_filter = ("status", "event")
+    list_select_related = ("subscription__client",)
+    search_fields = ("=id", "subscription__client__name", "body")
+    fields = (
+        "subscription",
+        "event",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+        "body",
+    )
+    readonly_fields = fields
+    actions = ["redeliver"]
+
+    def has_redeliver_permission(self, request) -> bool:
+        return request.user.has_perm("tickets.change_webhooksubscription")
+
+    @admin.action(description=_("Redeliver the selected deliveries"), permissions=["redeliver"])
+    def redeliver(self, request, queryset):
+        from tickets.webhooks import webhook_redeliver
+
+        count = 0
+        for delivery in queryset:
+            webhook_redeliver(delivery=delivery)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(n)d delivery queued again.", "%(n)d deliveries queued again.", count) % {"n": count},
+            messages.SUCCESS,
         )

@@ -981,3 +981,73 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id}:{self.key}"
+
+
+class WebhookSubscription(models.Model):
+    """An API client's standing request to be told of ticket events by an HTTP POST (issue 7).
+
+    Each delivery is signed with `secret` (HMAC-SHA256), so the receiver knows it came from us.
+    The rules for `url` and `events` are checked by tickets.webhooks (webhook_subscription_check),
+    which the admin form calls."""
+
+    class Event(models.TextChoices):
+        TICKET_CREATED = "ticket.created", _("Ticket created")
+        TICKET_STATUS_CHANGED = "ticket.status_changed", _("Ticket status changed")
+        DEADLINE_WARNED = "deadline.warned", _("Deadline near")
+        DEADLINE_BREACHED = "deadline.breached", _("Deadline breached")
+        VISIT_CALLED = "visit.called", _("Visitor called to the counter")
+        COMPLAINT_ACCEPTED = "complaint.accepted", _("Complaint accepted")
+        COMPLAINT_CLOSED = "complaint.closed", _("Complaint closed")
+
+    client = models.ForeignKey(
+        ApiClient, verbose_name=_("API client"), on_delete=models.CASCADE, related_name="webhook_subscriptions"
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(_("events"), default=list)
+    secret = models.CharField(_("signing secret"), max_length=64, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        indexes = [models.Index(fields=["is_active"], name="webhooksub_active")]
+
+    def __str__(self) -> str:
+        return f"{self.client.name} → {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or to be sent) to one subscription: the exact body, and how it went."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed, will retry")
+        GIVEN_UP = "given_up", _("Given up")
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(_("event"), max_length=40, choices=WebhookSubscription.Event.choices)
+    payload = models.JSONField(_("payload"), default=dict)
+    # The exact bytes sent (UTF-8), so the signature can be checked against what is stored.
+    body = models.TextField(_("body"), blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_status_code = models.PositiveIntegerField(_("last response code"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    # When the retry sweep may pick it up: the next retry after a failure, or the end of the lease
+    # of a send under way (a worker that died mid-send is retried after it).
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhookdelivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.pk}"

@@ -26,6 +26,7 @@ from scripts_lib import guard
 from scripts_lib.checklists import checklist_version_for
 from scripts_lib.models import ServiceType
 from tickets import deadlines as dl
+from tickets import webhooks
 from tickets.exceptions import Conflict, IllegalTransition, InvalidInput, check_choice
 from tickets.models import (
     Attachment,
@@ -253,7 +254,7 @@ def _record(
     data: dict[str, Any] | None = None,
     actor_label: str = "",
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
+    event = TicketEvent.objects.create(
         ticket=ticket,
         actor=actor,
         actor_label=actor_label,
@@ -264,6 +265,11 @@ def _record(
         note=note,
         data=data or {},
     )
+    # Webhooks (issue 7): deliveries written in this transaction, sent by Celery after commit.
+    names = webhooks.webhook_events_for(event)
+    if names:
+        webhooks.webhook_deliveries_create(event=event, names=names)
+    return event
 
 
 def _save(ticket: Ticket, now: datetime, fields: list[str]) -> None:

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from tickets import deadlines, notifications
+from tickets import deadlines, notifications, webhooks
 
 
 @shared_task(name="tickets.tasks.sla_sweep", ignore_result=True)
@@ -28,3 +28,15 @@ def customer_notice_send(event_id: int) -> bool:
     from tickets import aftersales
 
     return aftersales.customer_notice_deliver(event_id=event_id)
+
+
+@shared_task(name="tickets.tasks.webhook_deliver", ignore_result=True)
+def webhook_deliver(delivery_id: int, attempt: int | None = None) -> str:
+    """Send one webhook delivery's next attempt (once, however often the task is delivered)."""
+    return webhooks.webhook_send(delivery_id, attempt=attempt, now=timezone.now())
+
+
+@shared_task(name="tickets.tasks.webhook_retry_due", ignore_result=True)
+def webhook_retry_due() -> int:
+    """Queue the webhook deliveries due again (beat runs it every 30 s)."""
+    return webhooks.webhook_retry_due(now=timezone.now())

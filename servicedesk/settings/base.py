@@ -181,6 +181,12 @@ CELERY_BEAT_SCHEDULE = {
         # A sweep that could not start within its own period is superseded by the next one.
         "options": {"expires": float(env("SLA_SWEEP_SECONDS", "5"))},
     },
+    # Webhook deliveries whose retry is due (issue 7): queued for the workers; sending never runs here.
+    "webhook-retry-due": {
+        "task": "tickets.tasks.webhook_retry_due",
+        "schedule": timedelta(seconds=30),
+        "options": {"expires": 30},
+    },
     # Freeze the complaint figures of every finished month not yet closed (C3); idempotent.
     "complaint-months-close": {
         "task": "complaints.tasks.complaint_months_close",
@@ -206,6 +212,9 @@ SERVICEDESK = {
     "NOTIFICATION_SENDER": env("NOTIFICATION_SENDER", "tickets.notifications.ConsoleSender"),
     # Dotted path of the notifier that sends messages to customers (console, later SMS).
     "CUSTOMER_NOTIFIER": env("CUSTOMER_NOTIFIER", "tickets.notifications.ConsoleCustomerNotifier"),
+    # Webhooks go to https:// addresses only; this also allows http://127.0.0.1 / localhost (a
+    # receiver on the same machine while developing, and the tests).
+    "WEBHOOK_ALLOW_HTTP_LOOPBACK": env_bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", DEBUG),
     # The centre's name printed on the service confirmation form (blank: "Customer Service Centre").
     "CENTRE_NAME": env("CENTRE_NAME", ""),
     # Attachments: largest file accepted, and the kinds of file (by extension) a desk needs.

@@ -6,7 +6,7 @@ LOGGING["loggers"]["tickets"]["level"] = "WARNING"  # noqa: F405
 # Without a broker (the unit tests) tasks run in-process; the integration tests set REDIS_URL
 # and use a real worker.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL  # noqa: F405
-SERVICEDESK = {**SERVICEDESK, "SLA_SWEEP_BATCH": 50}  # noqa: F405
+SERVICEDESK = {**SERVICEDESK, "SLA_SWEEP_BATCH": 50, "WEBHOOK_ALLOW_HTTP_LOOPBACK": True}  # noqa: F405
 
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
