@@ -6,10 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from tickets.api import TicketViewSet
+from visits.api import VisitViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("tickets", TicketViewSet, basename="ticket")
+router.register("visits", VisitViewSet, basename="visit")
 
 urlpatterns = [
     *router.urls,
