@@ -378,3 +378,61 @@ def _action(path: str, verb: str, serializer_class, service):
 
 for _path, (_verb, _serializer, _service) in ACTIONS.items():
     setattr(TicketViewSet, _verb, _action(_path, _verb, _serializer, _service))
+
+
+# --- Customers ------------------------------------------------------------------------------------
+
+
+class CustomerMatchSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    phone_alt = serializers.CharField()
+    company = serializers.CharField()
+    open_tickets = serializers.ListField(child=serializers.CharField(), help_text="References of open tickets.")
+
+
+class CustomerLookupSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=30, help_text="At least 3 digits of the phone number.")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Find customers by phone number",
+        parameters=[OpenApiParameter("phone", OpenApiTypes.STR, required=True, description="At least 3 digits.")],
+        responses={200: CustomerMatchSerializer(many=True), **errors(400, 401, 403)},
+    )
+)
+class CustomerViewSet(viewsets.GenericViewSet):
+    serializer_class = CustomerMatchSerializer
+    permission_classes = [HasScope]
+    scope_resource = "customers"
+    queryset = Ticket.objects.none()
+    pagination_class = None
+
+    def list(self, request):
+        lookup = CustomerLookupSerializer(data=request.query_params)
+        lookup.is_valid(raise_exception=True)
+        phone = lookup.validated_data["phone"]
+        if len(selectors.phone_digits(phone)) < selectors.CUSTOMER_LOOKUP_MIN_DIGITS:
+            raise serializers.ValidationError({"phone": [_("Give at least 3 digits of the phone number.")]})
+        matches = selectors.customer_search_by_phone(user=request.user, phone=phone)
+        allowed = None
+        if isinstance(request.auth, ApiClient):
+            allowed = set(request.auth.departments.values_list("pk", flat=True)) or None
+        rows = [
+            {
+                "id": customer.pk,
+                "name": customer.name,
+                "phone": customer.phone,
+                "phone_alt": customer.phone_alt,
+                "company": customer.company,
+                "open_tickets": [
+                    ticket.reference
+                    for ticket in customer.open_tickets
+                    if allowed is None or ticket.department_id in allowed
+                ],
+            }
+            for customer in matches.customers
+        ]
+        return Response(CustomerMatchSerializer(rows, many=True).data)

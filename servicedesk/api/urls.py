@@ -5,13 +5,17 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from tickets.api import TicketViewSet
+from complaints.api import ComplaintViewSet, SuggestionViewSet
+from tickets.api import CustomerViewSet, TicketViewSet
 from visits.api import VisitViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("visits", VisitViewSet, basename="visit")
+router.register("complaints", ComplaintViewSet, basename="complaint")
+router.register("suggestions", SuggestionViewSet, basename="suggestion")
+router.register("customers", CustomerViewSet, basename="customer")
 
 urlpatterns = [
     *router.urls,

@@ -356,3 +356,30 @@ def test_the_edit_shows_on_the_ticket_page(tickets, login):
     page = login(tickets[0].first_responder).get(f"/tickets/{tickets[0].reference}/").content.decode()
 
     assert "宽带报修 → 宽带断线报修" in page
+
+
+# --- Customers ------------------------------------------------------------------------------------
+
+
+def test_customers_by_phone_with_their_open_tickets(clerk):
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(name="陈建国", phone="13812345678")
+    ticket = new_ticket(clerk, customer=customer, now=None)
+    _client, key = key_for(scopes=["customers:read"])
+
+    found = api(key).get("/api/v1/customers/", {"phone": "138 1234"})
+    short = api(key).get("/api/v1/customers/", {"phone": "13"})
+
+    assert found.status_code == 200
+    assert found.json() == [
+        {
+            "id": customer.pk,
+            "name": "陈建国",
+            "phone": "13812345678",
+            "phone_alt": "",
+            "company": "",
+            "open_tickets": [ticket.reference],
+        }
+    ]
+    assert short.status_code == 400 and "phone" in short.json()["fields"]

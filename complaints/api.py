@@ -1,0 +1,236 @@
+"""The complaints part of the REST API (issue 7): accepting a complaint, its handling report and
+its return visit, and recording a suggestion. A complaint is a ticket: read it, and close it,
+through /api/v1/tickets/.
+
+Thin: complaints.services judge and write; the same rules as the complaint file.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from complaints import selectors, services
+from complaints.models import Complaint, ReturnVisit, Severity
+from servicedesk.api.idempotency import IDEMPOTENCY_KEY, IdempotentPostMixin
+from servicedesk.api.permissions import HasScope
+from tickets import selectors as ticket_selectors
+from tickets import services as ticket_services
+from tickets.api import CustomerSerializer, TicketSerializer, errors, tickets_for
+from tickets.models import Category, ProblemType, Ticket
+
+User = get_user_model()
+
+# The contract's problem types and the model's (T5).
+API_PROBLEM_TYPES = {
+    "sales": ProblemType.SALES_BUSINESS,
+    "technical": ProblemType.TECHNICAL_QUALITY,
+    "service": ProblemType.SERVICE_QUALITY,
+    "other": ProblemType.OTHER,
+}
+MODEL_PROBLEM_TYPES = {model: api for api, model in API_PROBLEM_TYPES.items()}
+
+
+class ComplaintSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(source="ticket.reference")
+    problem_type = serializers.SerializerMethodField()
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    routed_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    from_ticket = serializers.SlugRelatedField(source="source_ticket", slug_field="reference", read_only=True)
+    ticket = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "reference",
+            "problem_type",
+            "severity",
+            "promised_hours",
+            "department",
+            "routed_to",
+            "from_ticket",
+            "accepted_at",
+            "is_upheld",
+            "ticket",
+        ]
+        read_only_fields = fields
+
+    def get_problem_type(self, complaint: Complaint) -> str:
+        return MODEL_PROBLEM_TYPES.get(complaint.problem_type, complaint.problem_type)
+
+    @extend_schema_field(TicketSerializer)
+    def get_ticket(self, complaint: Complaint) -> dict:
+        ticket = ticket_selectors.ticket_prefetch_live_deadlines(
+            Ticket.objects.select_related("department", "assignee", "first_responder").filter(pk=complaint.ticket_id)
+        ).get()
+        return TicketSerializer(ticket).data
+
+
+class AcceptSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField()
+    customer = CustomerSerializer(required=False)
+    problem_type = serializers.ChoiceField(choices=list(API_PROBLEM_TYPES))
+    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.MINOR)
+    promised_hours = serializers.DecimalField(
+        max_digits=5, decimal_places=1, required=False, allow_null=True, default=None
+    )
+    from_ticket = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    channel = serializers.ChoiceField(choices=Ticket.Channel.choices, default=Ticket.Channel.API)
+
+
+class ReportSerializer(serializers.Serializer):
+    investigation = serializers.CharField()
+    cause = serializers.CharField()
+    staff_involved = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), many=True, required=False, default=list
+    )
+    penalty_opinion = serializers.CharField(allow_blank=True, required=False, default="")
+    corrective_action = serializers.CharField()
+    upheld = serializers.BooleanField(
+        default=True, help_text="Whether the customer was right (counted in the complaint rates); default true."
+    )
+
+
+class ReturnVisitSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=ReturnVisit.Verdict.choices)
+    comment = serializers.CharField(allow_blank=True, required=False, default="", max_length=2000)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField(help_text="The customer's words, kept as they were said.")
+    customer = CustomerSerializer(required=False)
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True, default=None
+    )
+    channel = serializers.ChoiceField(choices=Ticket.Channel.choices, default=Ticket.Channel.API)
+
+
+class ComplaintViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
+    serializer_class = ComplaintSerializer
+    permission_classes = [HasScope]
+    scope_resource = "complaints"
+    lookup_field = "reference"
+    lookup_value_regex = r"[0-9A-Za-z-]+"
+    queryset = Complaint.objects.none()
+
+    def _complaint(self) -> Complaint:
+        reference = self.kwargs["reference"]
+        complaint = None
+        if tickets_for(self.request).filter(reference=reference).exists():
+            complaint = selectors.complaint_get_for_user(user=self.request.user, reference=reference)
+        if complaint is None:
+            raise Http404(_("No complaint %(ref)s that you may see.") % {"ref": reference})
+        return complaint
+
+    def _answer(self, complaint: Complaint, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.complaint_get_for_user(user=self.request.user, reference=complaint.ticket.reference)
+        return Response(ComplaintSerializer(fresh).data, status=code)
+
+    @extend_schema(
+        summary="Accept a complaint (C1, S6)",
+        request=AcceptSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: ComplaintSerializer, **errors(400, 401, 403, 404, 409, 422)},
+    )
+    def create(self, request):
+        data = AcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        source = None
+        if fields["from_ticket"]:
+            source = tickets_for(request).filter(reference=fields["from_ticket"]).first()
+            if source is None:
+                raise Http404(_("No ticket %(ref)s that you may see.") % {"ref": fields["from_ticket"]})
+        customer = fields.get("customer") or {}
+        complaint = services.complaint_accept(
+            actor=request.user,
+            subject=fields["subject"],
+            description=fields["description"],
+            problem_type=API_PROBLEM_TYPES[fields["problem_type"]],
+            severity=fields["severity"],
+            promised_hours=fields["promised_hours"],
+            source_ticket=source,
+            contact_name=customer.get("name", ""),
+            contact_phone=customer.get("phone", ""),
+            channel=fields["channel"],
+        )
+        return self._answer(complaint, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Write the complaint handling report (C3)",
+        request=ReportSerializer,
+        responses={200: ComplaintSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def report(self, request, reference=None):
+        complaint = self._complaint()
+        data = ReportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        services.complaint_report_save(
+            complaint=complaint,
+            actor=request.user,
+            investigation=fields["investigation"],
+            cause=fields["cause"],
+            corrective_action=fields["corrective_action"],
+            is_upheld=fields["upheld"],
+            staff_involved=fields["staff_involved"],
+            penalty_opinion=fields["penalty_opinion"],
+        )
+        return self._answer(complaint)
+
+    @extend_schema(
+        summary="Record the return visit (回访)",
+        request=ReturnVisitSerializer,
+        responses={200: ComplaintSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path="return-visit")
+    def return_visit(self, request, reference=None):
+        complaint = self._complaint()
+        data = ReturnVisitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.complaint_return_visit(
+            complaint=complaint,
+            actor=request.user,
+            verdict=data.validated_data["verdict"],
+            comment=data.validated_data["comment"],
+        )
+        return self._answer(complaint)
+
+
+class SuggestionViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
+    serializer_class = TicketSerializer
+    permission_classes = [HasScope]
+    scope_resource = "complaints"
+    queryset = Ticket.objects.none()
+
+    @extend_schema(
+        summary="Record a suggestion (C4): the customer's words, no promise made",
+        request=SuggestionSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: TicketSerializer, **errors(400, 401, 403, 409, 422)},
+    )
+    def create(self, request):
+        data = SuggestionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        customer = fields.get("customer") or {}
+        ticket = ticket_services.ticket_create(
+            actor=request.user,
+            kind=Ticket.Kind.SUGGESTION,
+            channel=fields["channel"],
+            subject=fields["subject"],
+            description=fields["description"],
+            contact_name=customer.get("name", ""),
+            contact_phone=customer.get("phone", ""),
+            category=fields["category"],
+        )
+        fresh = ticket_selectors.ticket_prefetch_live_deadlines(tickets_for(request)).get(pk=ticket.pk)
+        return Response(TicketSerializer(fresh).data, status=status.HTTP_201_CREATED)
