@@ -7,17 +7,19 @@ Thin: complaints.services judge and write; the same rules as the complaint file.
 
 from __future__ import annotations
 
+import django_filters
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from complaints import selectors, services
-from complaints.models import Complaint, ReturnVisit, Severity
+from complaints import evaluations, selectors, services
+from complaints.models import Complaint, Evaluation, ReturnVisit, Severity
 from servicedesk.api.idempotency import IDEMPOTENCY_KEY, IdempotentPostMixin
+from servicedesk.api.pagination import StableCursorPagination
 from servicedesk.api.permissions import HasScope
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
@@ -234,3 +236,91 @@ class SuggestionViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         )
         fresh = ticket_selectors.ticket_prefetch_live_deadlines(tickets_for(request)).get(pk=ticket.pk)
         return Response(TicketSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+# --- Evaluations (C5) -------------------------------------------------------------------------------
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(source="ticket.reference")
+    engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    complaint = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evaluation
+        fields = [
+            "id",
+            "reference",
+            "method",
+            "technical_score",
+            "attitude_score",
+            "comment",
+            "engineer",
+            "department",
+            "evaluated_at",
+            "complaint",
+        ]
+        read_only_fields = fields
+
+    def get_complaint(self, evaluation: Evaluation) -> str | None:
+        """The reference of the complaint an extremely dissatisfied evaluation opened."""
+        return evaluation.complaint.ticket.reference if evaluation.complaint_id else None
+
+
+class EvaluationCreateSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=40, help_text="The resolved ticket the customer evaluates.")
+    technical_score = serializers.IntegerField(help_text="-50 … 200, in steps of 10 (percent).")
+    attitude_score = serializers.IntegerField(help_text="-50 … 200, in steps of 10 (percent).")
+    comment = serializers.CharField(allow_blank=True, required=False, default="", max_length=2000)
+
+
+class EvaluationFilter(django_filters.FilterSet):
+    reference = django_filters.CharFilter(field_name="ticket__reference")
+    department = django_filters.CharFilter(field_name="department__code")
+    engineer = django_filters.CharFilter(field_name="engineer__username")
+    evaluated_after = django_filters.IsoDateTimeFilter(field_name="evaluated_at", lookup_expr="gte")
+    evaluated_before = django_filters.IsoDateTimeFilter(field_name="evaluated_at", lookup_expr="lt")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Customer evaluations of the tickets you may see",
+        responses={200: EvaluationSerializer(many=True), **errors(400, 401, 403)},
+    )
+)
+class EvaluationViewSet(IdempotentPostMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = EvaluationSerializer
+    permission_classes = [HasScope]
+    scope_resource = "evaluations"
+    pagination_class = StableCursorPagination
+    filterset_class = EvaluationFilter
+
+    def get_queryset(self):
+        return Evaluation.objects.filter(ticket__in=tickets_for(self.request).values("pk")).select_related(
+            "ticket", "engineer", "department", "complaint__ticket"
+        )
+
+    @extend_schema(
+        summary="Record an evaluation the customer gave by phone or another channel (C5)",
+        request=EvaluationCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: EvaluationSerializer, **errors(400, 401, 403, 404, 409, 422)},
+    )
+    def create(self, request):
+        data = EvaluationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        ticket = tickets_for(request).filter(reference=fields["reference"]).first()
+        if ticket is None:
+            raise Http404(_("No ticket %(ref)s that you may see.") % {"ref": fields["reference"]})
+        evaluation = evaluations.evaluation_record_by_phone(
+            ticket=ticket,
+            actor=request.user,
+            technical_score=fields["technical_score"],
+            attitude_score=fields["attitude_score"],
+            comment=fields["comment"],
+        )
+        return Response(
+            EvaluationSerializer(self.get_queryset().get(pk=evaluation.pk)).data, status=status.HTTP_201_CREATED
+        )

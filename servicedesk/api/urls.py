@@ -5,7 +5,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from complaints.api import ComplaintViewSet, SuggestionViewSet
+from complaints.api import ComplaintViewSet, EvaluationViewSet, SuggestionViewSet
 from tickets.api import CustomerViewSet, TicketViewSet
 from visits.api import VisitViewSet
 
@@ -16,6 +16,7 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register("customers", CustomerViewSet, basename="customer")
+router.register("evaluations", EvaluationViewSet, basename="evaluation")
 
 urlpatterns = [
     *router.urls,
