@@ -127,6 +127,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["servicedesk.api.permissions.HasScope"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "servicedesk.api.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["servicedesk.api.throttling.ApiKeyThrottle"],
+    # Requests per API key (API_RATE, e.g. "600/min"); staff through the session are not throttled.
+    "DEFAULT_THROTTLE_RATES": {"api_key": env("API_RATE", "600/min")},
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -157,6 +160,15 @@ LOGGING = {
 # REDIS_URL switches the broker to Redis; without it a filesystem transport in var/ needs no
 # server at all (one machine only: the worker and beat must share that folder).
 REDIS_URL = env("REDIS_URL", "")
+# The shared cache (the API's per-key throttling counts here): Redis where configured, so every
+# web node counts together; the embedded default keeps it in the one web process.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "sd"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
 else:

@@ -63,11 +63,14 @@ def test_off_scale_scores_are_400(scores, survey, resolved):
 
 def test_an_open_ticket_or_a_second_evaluation_is_refused(survey, resolved, clerk):
     open_ticket = new_ticket(clerk, now=None)
-    assert post(
-        survey,
-        "/api/v1/evaluations/",
-        {"reference": open_ticket.reference, "technical_score": 100, "attitude_score": 100},
-    ).status_code == 409
+    assert (
+        post(
+            survey,
+            "/api/v1/evaluations/",
+            {"reference": open_ticket.reference, "technical_score": 100, "attitude_score": 100},
+        ).status_code
+        == 409
+    )
     post(
         survey, "/api/v1/evaluations/", {"reference": resolved.reference, "technical_score": 100, "attitude_score": 100}
     )

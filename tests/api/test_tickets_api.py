@@ -383,3 +383,27 @@ def test_customers_by_phone_with_their_open_tickets(clerk):
         }
     ]
     assert short.status_code == 400 and "phone" in short.json()["fields"]
+
+
+# --- Throttling -----------------------------------------------------------------------------------
+
+
+def test_a_key_over_its_rate_gets_429_with_retry_after(db):
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    original = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = {**original, "api_key": "3/min"}
+    cache.clear()
+    try:
+        _one, first = key_for(name="busy")
+        _two, second = key_for(name="calm")
+        answers = [api(first).get("/api/v1/tickets/").status_code for _ in range(4)]
+        other = api(second).get("/api/v1/tickets/")
+        last = api(first).get("/api/v1/tickets/")
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = original
+        cache.clear()
+
+    assert answers == [200, 200, 200, 429] and other.status_code == 200
+    assert last.json()["code"] == "throttled" and int(last["Retry-After"]) > 0

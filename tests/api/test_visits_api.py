@@ -74,7 +74,10 @@ def test_the_board_has_masked_names_only_and_a_fixed_cost(kiosk):
     counts = []
     for total in (2, 12):
         while Visit.objects.count() < total:
-            post(kiosk, "/api/v1/visits/", {"name": f"赵{Visit.objects.count()}先生", "purpose": "payment"})
+            checked_in = post(
+                kiosk, "/api/v1/visits/", {"name": f"赵{Visit.objects.count()}先生", "purpose": "payment"}
+            )
+            assert checked_in.status_code == 201, checked_in.json()
         with CaptureQueriesContext(connection) as queries:
             board = kiosk.get("/api/v1/visits/board/")
         counts.append(len(queries))
