@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from scripts_lib.models_phrasebook import Script
@@ -183,9 +184,10 @@ def call_next(request: HttpRequest) -> HttpResponse:
     return _back(request, "visits:console")
 
 
-def _visit_action(form_class, act: Callable[[HttpRequest, Visit, dict], str]):
-    """A console action on one visit: 404 for a visit the user may not act on, the service's
-    refusal as a message (400), success as a message; back to where the form was."""
+def _visit_action(form_class, act: Callable[[HttpRequest, Visit, dict], object], success: str):
+    """A console action on one visit: `act` calls the service; 404 for a visit the user may not
+    act on, the service's refusal as a message (400), `success` (with the visitor's number and
+    name) as a message; back to where the form was."""
 
     @require_POST
     def view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -198,10 +200,10 @@ def _visit_action(form_class, act: Callable[[HttpRequest, Visit, dict], str]):
             text = " ".join(str(e) for errors in form.errors.values() for e in errors)
             return _refused(request, text)
         try:
-            message = act(request, visit, form.cleaned_data if form is not None else {})
+            act(request, visit, form.cleaned_data if form is not None else {})
         except TicketError as error:
             return _refused(request, error.message)
-        messages.success(request, message)
+        messages.success(request, str(success) % _number(visit))
         return _back(request, "visits:console")
 
     return view
@@ -219,58 +221,47 @@ def _number(visit: Visit) -> dict:
 
 call = _visit_action(
     None,
-    lambda request, visit, data: (
-        services.visit_call(visit=visit, actor=request.user) and _("Calling %(number)s (%(name)s).") % _number(visit)
-    ),
+    lambda request, visit, data: services.visit_call(visit=visit, actor=request.user),
+    gettext_lazy("Calling %(number)s (%(name)s)."),
 )
 start = _visit_action(
     None,
-    lambda request, visit, data: (
-        services.visit_start_serving(visit=visit, actor=request.user)
-        and _("Serving %(number)s (%(name)s): the 3-minute clock runs until the question is clear.") % _number(visit)
-    ),
+    lambda request, visit, data: services.visit_start_serving(visit=visit, actor=request.user),
+    gettext_lazy("Serving %(number)s (%(name)s): the 3-minute clock runs until the question is clear."),
 )
 clear = _visit_action(
     None,
-    lambda request, visit, data: (
-        services.visit_mark_clear(visit=visit, actor=request.user)
-        and _("%(number)s: question clear, escalation clock stopped.") % _number(visit)
-    ),
+    lambda request, visit, data: services.visit_mark_clear(visit=visit, actor=request.user),
+    gettext_lazy("%(number)s: question clear, escalation clock stopped."),
 )
 escalate = _visit_action(
     EscalateForm,
-    lambda request, visit, data: (
-        services.visit_escalate(visit=visit, actor=request.user, reason=data["reason"])
-        and _("%(number)s: escalated, the next level is called in.") % _number(visit)
-    ),
+    lambda request, visit, data: services.visit_escalate(visit=visit, actor=request.user, reason=data["reason"]),
+    gettext_lazy("%(number)s: escalated, the next level is called in."),
 )
 ladder_ack = _visit_action(
     None,
-    lambda request, visit, data: (
-        services.visit_ladder_acknowledge(visit=visit, actor=request.user)
-        and _("%(number)s: you have taken the call-in; the ladder stops.") % _number(visit)
-    ),
+    lambda request, visit, data: services.visit_ladder_acknowledge(visit=visit, actor=request.user),
+    gettext_lazy("%(number)s: you have taken the call-in; the ladder stops."),
 )
 host_ack = _visit_action(
     None,
-    lambda request, visit, data: (
-        services.visit_host_acknowledge(visit=visit, actor=request.user)
-        and _("%(number)s: acknowledged; reception knows you are coming.") % _number(visit)
-    ),
+    lambda request, visit, data: services.visit_host_acknowledge(visit=visit, actor=request.user),
+    gettext_lazy("%(number)s: acknowledged; reception knows you are coming."),
 )
 transfer = _visit_action(
     TransferForm,
-    lambda request, visit, data: (
-        services.visit_transfer(visit=visit, actor=request.user, to_user=data["to_user"], note=data["note"])
-        and _("%(number)s transferred.") % _number(visit)
+    lambda request, visit, data: services.visit_transfer(
+        visit=visit, actor=request.user, to_user=data["to_user"], note=data["note"]
     ),
+    gettext_lazy("%(number)s transferred."),
 )
 finish = _visit_action(
     FinishForm,
-    lambda request, visit, data: (
-        services.visit_finish(visit=visit, actor=request.user, outcome=data["outcome"], note=data["note"])
-        and _("%(number)s finished.") % _number(visit)
+    lambda request, visit, data: services.visit_finish(
+        visit=visit, actor=request.user, outcome=data["outcome"], note=data["note"]
     ),
+    gettext_lazy("%(number)s finished."),
 )
 
 
