@@ -227,13 +227,33 @@ def deadline_has_live(*, ticket: Ticket, kind: str) -> bool:
     return Deadline.objects.filter(ticket=ticket, kind=kind).live().exists()
 
 
+def _used(deadline: Deadline, now: datetime) -> timedelta | None:
+    """The (working) time a deadline used until `now`, paused time excluded: what the
+    compliance statistics rank (median, 90th percentile)."""
+    if deadline.state == Deadline.State.PAUSED and deadline.remaining is not None:
+        return max(deadline.window - deadline.remaining, timedelta(0))
+    if deadline.due_at is None:
+        return None
+    calendar = sla_calendar() if _is_working(deadline.unit) else None
+    if now <= deadline.due_at:
+        return max(deadline.window - _elapsed(now, deadline.due_at, deadline.unit, calendar), timedelta(0))
+    return deadline.window + _elapsed(deadline.due_at, now, deadline.unit, calendar)
+
+
 def _stop(ticket: Ticket, kinds: tuple[str, ...] | None, *, state: str, stamp: str, now: datetime) -> list[Deadline]:
     stopped = _live(ticket, kinds)
     for deadline in stopped:
+        fields = ["state", stamp, "next_action_at"]
+        if state == Deadline.State.MET:
+            deadline.used = _used(deadline, now)
+            fields.append("used")
+            if deadline.settled_at is None:
+                deadline.settled_at = now
+                fields.append("settled_at")
         deadline.state = state
         setattr(deadline, stamp, now)
         deadline.next_action_at = None
-        deadline.save(update_fields=["state", stamp, "next_action_at"])
+        deadline.save(update_fields=fields)
     return stopped
 
 
@@ -442,10 +462,11 @@ def _act(deadline: Deadline, now: datetime) -> list[SweepAction]:
     due_at = deadline.due_at
     claimed = _claim(deadline, SlaAction.Action.BREACH, level, now)
     deadline.breached_at = now
+    deadline.settled_at = deadline.settled_at or now
     deadline.warned_at = deadline.warned_at or now
     deadline.escalation_level = level
     deadline.next_action_at = None
-    deadline.save(update_fields=["breached_at", "warned_at", "escalation_level", "next_action_at"])
+    deadline.save(update_fields=["breached_at", "settled_at", "warned_at", "escalation_level", "next_action_at"])
     if not claimed:
         return []
     description = services.ticket_sla_breach(ticket=ticket, deadline=deadline, now=now)

@@ -853,6 +853,10 @@ class Deadline(models.Model):
     met_at = models.DateTimeField(_("met at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    # For the compliance statistics: when the outcome became known (met, or the sweep found it
+    # breached, whichever came first), and the (working) time used when met, paused time excluded.
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    used = models.DurationField(_("time used"), null=True, blank=True)
     is_provisional = models.BooleanField(
         _("provisional"), default=False, help_text=_("Computed on a year with no official calendar yet.")
     )
@@ -872,6 +876,7 @@ class Deadline(models.Model):
                 name="deadline_sweep_due",
             ),
             models.Index(fields=["ticket", "kind"], name="deadline_ticket_kind"),
+            models.Index(fields=["settled_at"], condition=Q(settled_at__isnull=False), name="deadline_settled"),
         ]
         constraints = [
             # At most one live timer of a kind per ticket.

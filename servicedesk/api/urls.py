@@ -6,7 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from complaints.api import ComplaintViewSet, EvaluationViewSet, SuggestionViewSet
+from complaints.api_stats import ComplaintStatsView
 from tickets.api import CustomerViewSet, TicketViewSet
+from tickets.api_stats import SlaStatsView
 from visits.api import VisitViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -20,6 +22,8 @@ router.register("evaluations", EvaluationViewSet, basename="evaluation")
 
 urlpatterns = [
     *router.urls,
+    path("stats/sla/", SlaStatsView.as_view(), name="api-stats-sla"),
+    path("stats/complaints/", ComplaintStatsView.as_view(), name="api-stats-complaints"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -141,6 +141,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "TicketKindEnum": "tickets.models.Ticket.Kind",
+        "DeadlineKindEnum": "tickets.models.DeadlineKind",
         "EvaluationScoreEnum": "complaints.models_evaluations.SCORE_CHOICES",
     },
 }

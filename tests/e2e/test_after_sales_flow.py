@@ -40,7 +40,9 @@ def test_visa_case_from_materials_to_courier_return(page, page_of, clerk, engine
         row = rows.nth(index)
         name = row.locator(".material-name").inner_text()
         state = "missing" if name == "财产证明" else "received"
-        row.locator(f"button[name=state][value={state}]").click()
+        # One answer at a time: each carries the ticket's new version for the action forms.
+        with page.expect_response(lambda response: "/mark/" in response.url):
+            row.locator(f"button[name=state][value={state}]").click()
         page.wait_for_load_state("networkidle")
     banner = page.locator("#materials-blocking")
     assert "财产证明" in banner.inner_text()

@@ -144,3 +144,18 @@ def invoice_agreed(ticket: Ticket, clerk, *, now: datetime) -> ServiceConfirmati
         prepared_at=now,
         updated_at=now,
     )
+
+
+def four_handoffs(clerk, engineer) -> list[Ticket]:
+    """Four inquiries taken on Monday 2 March 2026 10:00 (handoff due 12:00, two working hours):
+    handed off after 30 minutes and after 1 hour (in time), at 14:00 (2.5 working hours, the lunch
+    break 12:00–13:30 not counted: late, before the sweep saw it), and never (the 12:00 sweep
+    breaches it). The three handed off belong to the engineer's department afterwards. The test
+    database has no official 2026 calendar, so every deadline is provisional."""
+    from tickets.deadlines import sla_sweep
+
+    tickets = [new_ticket(clerk, now=at("2026-03-02 10:00"), contact_phone=f"1380000000{i}") for i in range(4)]
+    for ticket, when in zip(tickets[:3], ("10:30", "11:00", "14:00"), strict=True):
+        services.ticket_hand_off(ticket=ticket, actor=clerk, to_user=engineer, now=at(f"2026-03-02 {when}"))
+    sla_sweep(now=at("2026-03-02 12:00"))
+    return tickets
