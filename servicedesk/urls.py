@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("tickets.urls")),
     path("visits/", include("visits.urls")),
     path("complaints/", include("complaints.urls")),
+    path("dashboard/", include("tickets.dashboards.urls")),
     path("api/v1/", include("servicedesk.api.urls")),
     path(
         "login/",

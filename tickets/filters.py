@@ -9,12 +9,13 @@ from datetime import date, datetime, time, timedelta
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Category, Department, Ticket
+from tickets.models import Category, Deadline, DeadlineKind, Department, ProblemType, Ticket
 from tickets.selectors import ticket_overdue_condition
+from tickets.selectors_sla import MET_IN_TIME
 from tickets.sla import SHANGHAI
 
 UNFINISHED = "unfinished"
@@ -67,6 +68,21 @@ def _active_staff(request) -> QuerySet:
     )
 
 
+# The dashboards' drill-down filters: kept as hidden fields by the list and named above it.
+DRILL_FIELDS = (
+    "channel",
+    "problem_type",
+    "no_department",
+    "resolved_after",
+    "resolved_before",
+    "first_contact",
+    "deadline",
+    "deadline_state",
+    "settled_after",
+    "settled_before",
+)
+
+
 class TicketFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")  # labels sit above their fields
@@ -115,6 +131,34 @@ class TicketFilter(django_filters.FilterSet):
         label=_("Accepted until"), method="filter_created_before", widget=forms.DateInput(attrs={"type": "date"})
     )
     overdue = django_filters.BooleanFilter(label=_("Overdue only"), method="filter_overdue", widget=forms.CheckboxInput)
+    # Drill-down from the dashboards: not on the filter form, carried as hidden fields and named
+    # in a line above the list (see DRILL_FIELDS).
+    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Ticket.Channel.choices)
+    problem_type = django_filters.ChoiceFilter(label=_("Problem type"), choices=ProblemType.choices)
+    no_department = django_filters.BooleanFilter(
+        label=_("Without a department"), method="filter_no_department", widget=forms.HiddenInput
+    )
+    resolved_after = django_filters.DateFilter(label=_("Resolved from"), method="filter_resolved_after")
+    resolved_before = django_filters.DateFilter(label=_("Resolved until"), method="filter_resolved_before")
+    first_contact = django_filters.ChoiceFilter(
+        label=_("Resolved at first contact"),
+        choices=[("yes", _("Yes")), ("no", _("No, handed off"))],
+        method="filter_first_contact",
+    )
+    deadline = django_filters.ChoiceFilter(label=_("Deadline"), choices=DeadlineKind.choices, method="filter_noop")
+    deadline_state = django_filters.ChoiceFilter(
+        label=_("Deadline state"),
+        choices=[
+            ("due_hour", _("Due within the next hour")),
+            ("breached", _("Breached now")),
+            ("met", _("Settled: met in time")),
+            ("missed", _("Settled: breached")),
+            ("settled", _("Settled")),
+        ],
+        method="filter_noop",
+    )
+    settled_after = django_filters.DateFilter(label=_("Settled from"), method="filter_noop")
+    settled_before = django_filters.DateFilter(label=_("Settled until"), method="filter_noop")
     ordering = django_filters.ChoiceFilter(
         label=_("Sort by"),
         method="filter_ordering",
@@ -147,7 +191,7 @@ class TicketFilter(django_filters.FilterSet):
         return self._qs
 
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
+        queryset = self._filter_deadlines(super().filter_queryset(queryset))
         if not self.form.cleaned_data.get("ordering"):
             queryset = queryset.order_by(*DEFAULT_ORDERING)
         return queryset
@@ -181,6 +225,53 @@ class TicketFilter(django_filters.FilterSet):
     def filter_created_before(self, queryset, name, value: date):
         # Inclusive: the whole of that day in Asia/Shanghai.
         return queryset.filter(created_at__lt=shanghai_midnight(value + timedelta(days=1)))
+
+    def filter_noop(self, queryset, name, value):
+        return queryset  # read together in _filter_deadlines
+
+    def _filter_deadlines(self, queryset):
+        """Tickets with a deadline (of a kind) in a state: due within the hour or breached now
+        (running ones), or settled in a range of days, met in time or not (the dashboards'
+        definition, tickets.selectors_sla)."""
+        data = self.form.cleaned_data
+        kind, state = data.get("deadline"), data.get("deadline_state")
+        after, before = data.get("settled_after"), data.get("settled_before")
+        if not (kind or state or after or before):
+            return queryset
+        condition = Q()
+        if kind:
+            condition &= Q(kind=kind)
+        if state == "due_hour":
+            condition &= Q(state=Deadline.State.RUNNING, breached_at__isnull=True)
+            condition &= Q(due_at__gte=self.now, due_at__lt=self.now + timedelta(hours=1))
+        elif state == "breached":
+            condition &= Q(state=Deadline.State.RUNNING) & (Q(breached_at__isnull=False) | Q(due_at__lt=self.now))
+        else:
+            if state == "met":
+                condition &= MET_IN_TIME
+            elif state == "missed":
+                condition &= Q(settled_at__isnull=False) & ~MET_IN_TIME
+            elif state == "settled" or after or before:
+                condition &= Q(settled_at__isnull=False)
+            if after:
+                condition &= Q(settled_at__gte=shanghai_midnight(after))
+            if before:
+                condition &= Q(settled_at__lt=shanghai_midnight(before + timedelta(days=1)))
+        return queryset.filter(Exists(Deadline.objects.filter(condition, ticket=OuterRef("pk"))))
+
+    def filter_no_department(self, queryset, name, value):
+        return queryset.filter(department__isnull=True) if value else queryset
+
+    def filter_resolved_after(self, queryset, name, value: date):
+        return queryset.filter(resolved_at__gte=shanghai_midnight(value))
+
+    def filter_resolved_before(self, queryset, name, value: date):
+        return queryset.filter(resolved_at__lt=shanghai_midnight(value + timedelta(days=1)))
+
+    def filter_first_contact(self, queryset, name, value):
+        if value == "yes":
+            return queryset.filter(resolved_at__isnull=False, handed_off_at__isnull=True)
+        return queryset.filter(handed_off_at__isnull=False)
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(ticket_overdue_condition(now=self.now)) if value else queryset

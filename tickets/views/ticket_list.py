@@ -6,10 +6,11 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from tickets import selectors
-from tickets.filters import TicketFilter
+from tickets.filters import DRILL_FIELDS, TicketFilter
 from tickets.views.desk import ticket_rows
 
 PAGE_SIZE = 25
@@ -21,6 +22,26 @@ def _wants_partial(request) -> bool:
 
 
 @require_safe
+def _drill_context(filterset: TicketFilter) -> dict:
+    """The dashboard's drill-down filters in force: named for the reader, kept as hidden fields."""
+    if not filterset.is_valid():
+        return {"drill": [], "drill_inputs": []}
+    form = filterset.form
+    drill, inputs = [], []
+    for name in DRILL_FIELDS:
+        value = form.cleaned_data.get(name)
+        if value in (None, "", False):
+            continue
+        field = form.fields[name]
+        choices = dict(getattr(field, "choices", []) or [])
+        shown = choices.get(value, value) if choices else value
+        if value is True:
+            shown = _("yes")
+        drill.append((field.label, shown))
+        inputs.append({"name": name, "value": form.data.get(name)})
+    return {"drill": drill, "drill_inputs": inputs}
+
+
 def ticket_list(request):
     now = timezone.now()
     filterset = TicketFilter(
@@ -36,6 +57,7 @@ def ticket_list(request):
         "page_links": list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
         "ellipsis": Paginator.ELLIPSIS,
         "is_filtered": any(value for key, value in request.GET.items() if key not in {"page", "ordering"}),
+        **_drill_context(filterset),
     }
     template = "tickets/_ticket_rows.html" if _wants_partial(request) else "tickets/ticket_list.html"
     response = render(request, template, context)
