@@ -82,8 +82,11 @@ def test_paused_time_is_not_used(clerk, engineer):
     services.ticket_reply(ticket=ticket, actor=engineer, result="已修复", now=at("2026-03-04 10:00"))
 
     reply = Deadline.objects.get(ticket=ticket, kind=DeadlineKind.REPLY)
-    figure = [f for f in sla_compliance(scope=ALL, date_from=date(2026, 3, 4), date_to=date(2026, 3, 4))
-              if f.kind == DeadlineKind.REPLY][0]
+    figure = [
+        f
+        for f in sla_compliance(scope=ALL, date_from=date(2026, 3, 4), date_to=date(2026, 3, 4))
+        if f.kind == DeadlineKind.REPLY
+    ][0]
 
     # Ran Monday 10:00–11:00, Tuesday 17:30–18:00 and Wednesday 09:00–10:00.
     assert reply.used == timedelta(hours=2, minutes=30)

@@ -25,6 +25,11 @@ class Cell:
         if not self.text:
             self.text = "—" if self.value is None else str(self.value)
 
+    @property
+    def is_number(self) -> bool:
+        value = self.value
+        return value is None or (isinstance(value, int | float | Decimal) and not isinstance(value, bool))
+
 
 @dataclass
 class Chart:
