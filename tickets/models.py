@@ -877,6 +877,7 @@ class Deadline(models.Model):
             ),
             models.Index(fields=["ticket", "kind"], name="deadline_ticket_kind"),
             models.Index(fields=["settled_at"], condition=Q(settled_at__isnull=False), name="deadline_settled"),
+            models.Index(fields=["due_at"], condition=Q(state="running"), name="deadline_running_due"),
         ]
         constraints = [
             # At most one live timer of a kind per ticket.
