@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from complaints.api import ComplaintViewSet, EvaluationViewSet, SuggestionViewSet
 from tickets.api import CustomerViewSet, TicketViewSet
+from tickets.api_webhooks import WebhookSubscriptionViewSet
 from visits.api import VisitViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -17,6 +18,7 @@ router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("evaluations", EvaluationViewSet, basename="evaluation")
+router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
 
 urlpatterns = [
     *router.urls,

@@ -142,6 +142,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "tickets.models.Ticket.Status",
         "EvaluationScoreEnum": "complaints.models_evaluations.SCORE_CHOICES",
+        "WebhookEventEnum": "tickets.models.WebhookSubscription.Event",
+        "WebhookDeliveryStatusEnum": "tickets.models.WebhookDelivery.Status",
     },
 }
 
