@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Exists, OuterRef, Q, Value
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -211,6 +211,27 @@ def webhook_subscription_update(
     subscription.is_active = is_active
     subscription.save(update_fields=["url", "events", "is_active"])
     return subscription
+
+
+@transaction.atomic
+def webhook_subscription_delete(*, subscription: WebhookSubscription) -> None:
+    """Unsubscribe for good: the subscription goes, and its delivery log with it, so nothing still
+    waiting is sent (a send under way when it goes finds nothing to record). To pause and keep
+    the log, switch it off instead (`is_active`)."""
+    WebhookSubscription.objects.filter(pk=subscription.pk).delete()
+
+
+# --- Reads (the API's) -----------------------------------------------------------------------------
+
+
+def webhook_subscription_list(*, client: ApiClient) -> QuerySet[WebhookSubscription]:
+    """A client's own subscriptions (the API shows no other client's)."""
+    return WebhookSubscription.objects.filter(client=client)
+
+
+def webhook_delivery_list(*, subscription: WebhookSubscription) -> QuerySet[WebhookDelivery]:
+    """A subscription's delivery log, without the bodies (the admin shows those)."""
+    return WebhookDelivery.objects.filter(subscription=subscription).defer("payload", "body")
 
 
 # --- Emission (called by tickets.services._record, inside its transaction) -------------------------
@@ -432,7 +453,9 @@ def webhook_send(delivery: WebhookDelivery | int, *, attempt: int | None = None,
 
 def _record_outcome(pk: int, *, code: int | None, error: str, now: datetime) -> str:
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=pk)
+        delivery = WebhookDelivery.objects.select_for_update().filter(pk=pk).first()
+        if delivery is None:  # its subscription was deleted while it was being sent
+            return ""
         delivery.last_status_code = code
         if code is not None and 200 <= code < 300:
             delivery.status = Status.DELIVERED

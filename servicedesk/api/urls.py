@@ -9,6 +9,7 @@ from complaints.api import ComplaintViewSet, EvaluationViewSet, SuggestionViewSe
 from complaints.api_stats import ComplaintStatsView
 from tickets.api import CustomerViewSet, TicketViewSet
 from tickets.api_stats import SlaStatsView
+from tickets.api_webhooks import WebhookSubscriptionViewSet
 from visits.api import VisitViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -19,6 +20,7 @@ router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("evaluations", EvaluationViewSet, basename="evaluation")
+router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
 
 urlpatterns = [
     *router.urls,

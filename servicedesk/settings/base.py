@@ -144,6 +144,8 @@ SPECTACULAR_SETTINGS = {
         "TicketKindEnum": "tickets.models.Ticket.Kind",
         "DeadlineKindEnum": "tickets.models.DeadlineKind",
         "EvaluationScoreEnum": "complaints.models_evaluations.SCORE_CHOICES",
+        "WebhookEventEnum": "tickets.models.WebhookSubscription.Event",
+        "WebhookDeliveryStatusEnum": "tickets.models.WebhookDelivery.Status",
     },
 }
 

@@ -1,0 +1,119 @@
+"""Query budgets of the API's lists (issue 7): each costs the same number of queries for a few
+rows as for many. (The tickets list and the visits board have theirs beside their other tests.)
+The budget is the whole request: authentication, throttling, the page and its related rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from complaints import evaluations
+from complaints.models import Evaluation
+from tests.factories import CustomerFactory
+from tests.tickets.helpers import new_ticket
+from tickets import api_keys, services, webhooks
+from tickets.models import Customer, TicketEvent, WebhookDelivery, WebhookSubscription
+
+
+@pytest.fixture
+def client_and_key(db):
+    return api_keys.api_client_create(name="crm")
+
+
+@pytest.fixture
+def api(client_and_key) -> Client:
+    return Client(HTTP_ACCEPT_LANGUAGE="en", HTTP_AUTHORIZATION=f"Bearer {client_and_key[1]}")
+
+
+def cost(api: Client, path: str, grow, sizes=(2, 12)) -> list[int]:
+    """The queries one GET of `path` costs after `grow(n)` brought the rows up to each size."""
+    counts = []
+    for size in sizes:
+        grow(size)
+        with CaptureQueriesContext(connection) as queries:
+            response = api.get(path)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        rows = body["results"] if isinstance(body, dict) else body
+        assert len(rows) == size
+        counts.append(len(queries))
+    return counts
+
+
+# The whole request, as measured when these budgets were set: the key look-up and its
+# last_used_at stamp (2), the key's departments where the view narrows by them (1), then the
+# view's own: the ticket and its live deadlines + the events (3); the evaluations page (1); the
+# customers + their open tickets (2); the subscriptions page (1); the subscription + its
+# deliveries page (2).
+BUDGETS = {"events": 6, "evaluations": 4, "customers": 5, "webhooks": 3, "deliveries": 4}
+
+
+def test_a_tickets_events(api, clerk, engineer, client_and_key):
+    ticket = new_ticket(clerk, now=None)
+    actors = [clerk, engineer, client_and_key[0].user]
+
+    def grow(size):
+        while TicketEvent.objects.filter(ticket=ticket).count() < size:
+            services.ticket_add_note(ticket=ticket, actor=actors[size % 3], text=f"记录 {size}")
+
+    counts = cost(api, f"/api/v1/tickets/{ticket.reference}/events/", grow)
+
+    assert counts[0] == counts[1] <= BUDGETS["events"], counts
+
+
+def test_evaluations(api, clerk, engineer):
+    def grow(size):
+        while Evaluation.objects.count() < size:
+            n = Evaluation.objects.count()
+            ticket = services.ticket_hand_off(ticket=new_ticket(clerk, now=None), actor=clerk, to_user=engineer)
+            ticket = services.ticket_resolve(ticket=ticket, actor=engineer, resolution="已更换网卡")
+            # Every third one is extremely dissatisfied and opens a complaint (its reference is listed).
+            score = -50 if n % 3 == 0 else 100
+            evaluations.evaluation_record_by_phone(
+                ticket=ticket, actor=clerk, technical_score=score, attitude_score=score
+            )
+
+    counts = cost(api, "/api/v1/evaluations/", grow)
+
+    assert counts[0] == counts[1] <= BUDGETS["evaluations"], counts
+
+
+def test_customers_by_phone(api, clerk):
+    def grow(size):
+        while Customer.objects.count() < size:
+            customer = CustomerFactory(phone=f"1391234{Customer.objects.count():04d}")
+            for _ in range(2):
+                new_ticket(clerk, customer=customer, now=None)
+
+    # 8 is the most the look-up returns.
+    counts = cost(api, "/api/v1/customers/?phone=1391234", grow, sizes=(2, 8))
+
+    assert counts[0] == counts[1] <= BUDGETS["customers"], counts
+
+
+def test_webhook_subscriptions(api, client_and_key):
+    def grow(size):
+        while WebhookSubscription.objects.count() < size:
+            webhooks.webhook_subscription_create(
+                client=client_and_key[0], url="https://crm.example.cn/h", events=["ticket.created"]
+            )
+
+    counts = cost(api, "/api/v1/webhooks/", grow)
+
+    assert counts[0] == counts[1] <= BUDGETS["webhooks"], counts
+
+
+def test_webhook_deliveries(api, client_and_key, clerk):
+    subscription = webhooks.webhook_subscription_create(
+        client=client_and_key[0], url="https://crm.example.cn/h", events=["ticket.created", "ticket.status_changed"]
+    )
+
+    def grow(size):
+        while WebhookDelivery.objects.count() < size:
+            new_ticket(clerk, now=None)
+
+    counts = cost(api, f"/api/v1/webhooks/{subscription.pk}/deliveries/", grow)
+
+    assert counts[0] == counts[1] <= BUDGETS["deliveries"], counts
