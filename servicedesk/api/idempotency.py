@@ -72,7 +72,11 @@ class IdempotentPostMixin:
                     owner=request.user, key=key, request_hash=digest, created_at=now
                 )
         except IntegrityError:
-            record = IdempotencyRecord.objects.get(owner=request.user, key=key)
+            record = IdempotencyRecord.objects.filter(owner=request.user, key=key).first()
+            if record is None:
+                # The first request failed (its record is gone) while this one was arriving:
+                # nothing was kept, so a retry starts afresh.
+                raise KeyInProgress(_("A request with this Idempotency-Key is still being processed.")) from None
             if record.request_hash != digest:
                 raise KeyReused(_("This Idempotency-Key was used with another request.")) from None
             if record.status_code is None:
