@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Replace
@@ -80,7 +81,22 @@ DRILL_FIELDS = (
     "deadline_state",
     "settled_after",
     "settled_before",
+    "visit",
+    "visit_line",
 )
+VISIT_STATES = [
+    ("waiting", _("Waiting")),
+    ("with_staff", _("With staff now")),
+    ("called", _("Called")),
+    ("served", _("Served")),
+    ("left", _("Left before being served")),
+]
+
+
+def _visit_lines() -> list[tuple[str, str]]:
+    """The walk-in queue lines, from the visits app's model (not imported: the tickets app
+    depends on no other app)."""
+    return list(apps.get_model("visits", "Visit")._meta.get_field("line").choices)
 
 
 class TicketFilterForm(forms.Form):
@@ -159,6 +175,9 @@ class TicketFilter(django_filters.FilterSet):
     )
     settled_after = django_filters.DateFilter(label=_("Settled from"), method="filter_noop")
     settled_before = django_filters.DateFilter(label=_("Settled until"), method="filter_noop")
+    # Walk-in visits (the live page's queue panel): where the visitor is, and the queue line.
+    visit = django_filters.ChoiceFilter(label=_("Walk-in visitors"), choices=VISIT_STATES, method="filter_visit")
+    visit_line = django_filters.ChoiceFilter(label=_("Queue line"), choices=[], field_name="visit__line")
     ordering = django_filters.ChoiceFilter(
         label=_("Sort by"),
         method="filter_ordering",
@@ -182,6 +201,7 @@ class TicketFilter(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, now: datetime):
         super().__init__(data, queryset, request=request, prefix=prefix)
         self.now = now
+        self.filters["visit_line"].extra["choices"] = _visit_lines()
 
     @property
     def qs(self):
@@ -258,6 +278,19 @@ class TicketFilter(django_filters.FilterSet):
             if before:
                 condition &= Q(settled_at__lt=shanghai_midnight(before + timedelta(days=1)))
         return queryset.filter(Exists(Deadline.objects.filter(condition, ticket=OuterRef("pk"))))
+
+    def filter_visit(self, queryset, name, value):
+        """Visit tickets by where the visitor is: still waiting, with staff now (called or being
+        served), called at least once, finished and served (any outcome but "left"), or left
+        before being served."""
+        condition = {
+            "waiting": Q(visit__state="waiting"),
+            "with_staff": Q(visit__state__in=["called", "serving"]),
+            "called": Q(visit__called_at__isnull=False),
+            "served": Q(visit__state="finished") & ~Q(visit__outcome="left"),
+            "left": Q(visit__state="finished", visit__outcome="left"),
+        }[value]
+        return queryset.filter(condition)
 
     def filter_no_department(self, queryset, name, value):
         return queryset.filter(department__isnull=True) if value else queryset
