@@ -80,7 +80,11 @@ DRILL_FIELDS = (
     "deadline_state",
     "settled_after",
     "settled_before",
+    "handed_off_after",
+    "handed_off_before",
+    "no_category",
 )
+NULL = "null"  # the "none" choice of a drill-down filter (a problem type not given)
 
 
 class TicketFilterForm(forms.Form):
@@ -134,9 +138,18 @@ class TicketFilter(django_filters.FilterSet):
     # Drill-down from the dashboards: not on the filter form, carried as hidden fields and named
     # in a line above the list (see DRILL_FIELDS).
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Ticket.Channel.choices)
-    problem_type = django_filters.ChoiceFilter(label=_("Problem type"), choices=ProblemType.choices)
+    problem_type = django_filters.ChoiceFilter(
+        label=_("Problem type"),
+        choices=ProblemType.choices,
+        null_label=_("None given"),
+        null_value=NULL,
+        method="filter_problem_type",
+    )
     no_department = django_filters.BooleanFilter(
         label=_("Without a department"), method="filter_no_department", widget=forms.HiddenInput
+    )
+    no_category = django_filters.BooleanFilter(
+        label=_("Without a call reason"), method="filter_no_category", widget=forms.HiddenInput
     )
     resolved_after = django_filters.DateFilter(label=_("Resolved from"), method="filter_resolved_after")
     resolved_before = django_filters.DateFilter(label=_("Resolved until"), method="filter_resolved_before")
@@ -159,6 +172,8 @@ class TicketFilter(django_filters.FilterSet):
     )
     settled_after = django_filters.DateFilter(label=_("Settled from"), method="filter_noop")
     settled_before = django_filters.DateFilter(label=_("Settled until"), method="filter_noop")
+    handed_off_after = django_filters.DateFilter(label=_("First handed off from"), method="filter_handed_off_after")
+    handed_off_before = django_filters.DateFilter(label=_("First handed off until"), method="filter_handed_off_before")
     ordering = django_filters.ChoiceFilter(
         label=_("Sort by"),
         method="filter_ordering",
@@ -261,6 +276,18 @@ class TicketFilter(django_filters.FilterSet):
 
     def filter_no_department(self, queryset, name, value):
         return queryset.filter(department__isnull=True) if value else queryset
+
+    def filter_problem_type(self, queryset, name, value):
+        return queryset.filter(problem_type="" if value == NULL else value)
+
+    def filter_no_category(self, queryset, name, value):
+        return queryset.filter(category__isnull=True) if value else queryset
+
+    def filter_handed_off_after(self, queryset, name, value: date):
+        return queryset.filter(handed_off_at__gte=shanghai_midnight(value))
+
+    def filter_handed_off_before(self, queryset, name, value: date):
+        return queryset.filter(handed_off_at__lt=shanghai_midnight(value + timedelta(days=1)))
 
     def filter_resolved_after(self, queryset, name, value: date):
         return queryset.filter(resolved_at__gte=shanghai_midnight(value))

@@ -21,7 +21,6 @@ def _wants_partial(request) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
-@require_safe
 def _drill_context(filterset: TicketFilter) -> dict:
     """The dashboard's drill-down filters in force: named for the reader, kept as hidden fields."""
     if not filterset.is_valid():
@@ -42,6 +41,7 @@ def _drill_context(filterset: TicketFilter) -> dict:
     return {"drill": drill, "drill_inputs": inputs}
 
 
+@require_safe
 def ticket_list(request):
     now = timezone.now()
     filterset = TicketFilter(
