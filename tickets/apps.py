@@ -10,3 +10,8 @@ class TicketsConfig(AppConfig):
         from tickets.dashboards import panels
 
         panels.register()
+
+        from tickets.dashboards import reasons, workload
+
+        workload.register()
+        reasons.register()

@@ -83,7 +83,11 @@ DRILL_FIELDS = (
     "settled_before",
     "visit",
     "visit_line",
+    "handed_off_after",
+    "handed_off_before",
+    "no_category",
 )
+NULL = "null"  # the "none" choice of a drill-down filter (a problem type not given)
 VISIT_STATES = [
     ("waiting", _("Waiting")),
     ("with_staff", _("With staff now")),
@@ -150,9 +154,18 @@ class TicketFilter(django_filters.FilterSet):
     # Drill-down from the dashboards: not on the filter form, carried as hidden fields and named
     # in a line above the list (see DRILL_FIELDS).
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Ticket.Channel.choices)
-    problem_type = django_filters.ChoiceFilter(label=_("Problem type"), choices=ProblemType.choices)
+    problem_type = django_filters.ChoiceFilter(
+        label=_("Problem type"),
+        choices=ProblemType.choices,
+        null_label=_("None given"),
+        null_value=NULL,
+        method="filter_problem_type",
+    )
     no_department = django_filters.BooleanFilter(
         label=_("Without a department"), method="filter_no_department", widget=forms.HiddenInput
+    )
+    no_category = django_filters.BooleanFilter(
+        label=_("Without a call reason"), method="filter_no_category", widget=forms.HiddenInput
     )
     resolved_after = django_filters.DateFilter(label=_("Resolved from"), method="filter_resolved_after")
     resolved_before = django_filters.DateFilter(label=_("Resolved until"), method="filter_resolved_before")
@@ -178,6 +191,8 @@ class TicketFilter(django_filters.FilterSet):
     # Walk-in visits (the live page's queue panel): where the visitor is, and the queue line.
     visit = django_filters.ChoiceFilter(label=_("Walk-in visitors"), choices=VISIT_STATES, method="filter_visit")
     visit_line = django_filters.ChoiceFilter(label=_("Queue line"), choices=[], field_name="visit__line")
+    handed_off_after = django_filters.DateFilter(label=_("First handed off from"), method="filter_handed_off_after")
+    handed_off_before = django_filters.DateFilter(label=_("First handed off until"), method="filter_handed_off_before")
     ordering = django_filters.ChoiceFilter(
         label=_("Sort by"),
         method="filter_ordering",
@@ -294,6 +309,18 @@ class TicketFilter(django_filters.FilterSet):
 
     def filter_no_department(self, queryset, name, value):
         return queryset.filter(department__isnull=True) if value else queryset
+
+    def filter_problem_type(self, queryset, name, value):
+        return queryset.filter(problem_type="" if value == NULL else value)
+
+    def filter_no_category(self, queryset, name, value):
+        return queryset.filter(category__isnull=True) if value else queryset
+
+    def filter_handed_off_after(self, queryset, name, value: date):
+        return queryset.filter(handed_off_at__gte=shanghai_midnight(value))
+
+    def filter_handed_off_before(self, queryset, name, value: date):
+        return queryset.filter(handed_off_at__lt=shanghai_midnight(value + timedelta(days=1)))
 
     def filter_resolved_after(self, queryset, name, value: date):
         return queryset.filter(resolved_at__gte=shanghai_midnight(value))

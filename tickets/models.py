@@ -291,6 +291,17 @@ class Ticket(models.Model):
             models.Index(fields=["status", "department"], name="ticket_status_dept"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
             models.Index(fields=["first_responder", "status"], name="ticket_responder_status"),
+            # The workload dashboard: open tickets per assignee, tickets resolved and handed off
+            # in a period (docs/dashboards-workload.md).
+            models.Index(
+                fields=["assignee", "department"],
+                condition=~Q(status__in=["resolved", "closed"]),
+                name="ticket_open_assignee",
+            ),
+            models.Index(fields=["resolved_at"], condition=Q(resolved_at__isnull=False), name="ticket_resolved_at"),
+            models.Index(
+                fields=["handed_off_at"], condition=Q(handed_off_at__isnull=False), name="ticket_handed_off_at"
+            ),
         ]
 
     def __str__(self) -> str:
