@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.db.models import Model
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -21,7 +22,6 @@ def _wants_partial(request) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
-@require_safe
 def _drill_context(filterset: TicketFilter) -> dict:
     """The dashboard's drill-down filters in force: named for the reader, kept as hidden fields."""
     if not filterset.is_valid():
@@ -33,8 +33,13 @@ def _drill_context(filterset: TicketFilter) -> dict:
         if value in (None, "", False):
             continue
         field = form.fields[name]
-        choices = dict(getattr(field, "choices", []) or [])
-        shown = choices.get(value, value) if choices else value
+        if isinstance(value, Model):
+            shown = field.label_from_instance(value)
+        elif getattr(field, "null_label", None) is not None and value == field.null_value:
+            shown = field.null_label
+        else:
+            choices = dict(getattr(field, "choices", []) or [])
+            shown = choices.get(value, value) if choices else value
         if value is True:
             shown = _("yes")
         drill.append((field.label, shown))
@@ -42,6 +47,7 @@ def _drill_context(filterset: TicketFilter) -> dict:
     return {"drill": drill, "drill_inputs": inputs}
 
 
+@require_safe
 def ticket_list(request):
     now = timezone.now()
     filterset = TicketFilter(
