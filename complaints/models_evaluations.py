@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Least
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Department, Ticket
@@ -155,6 +156,15 @@ class Evaluation(models.Model):
         indexes = [
             models.Index(fields=["evaluated_at", "engineer"], name="evaluation_month_engineer"),
             models.Index(fields=["evaluated_at", "department"], name="evaluation_month_dept"),
+            # The dashboard's worst evaluations (complaints.selectors_evaluations.evaluation_list_worst),
+            # in the order it lists them: read from the start until enough fall in the period.
+            models.Index(
+                Least("technical_score", "attitude_score"),
+                F("technical_score") + F("attitude_score"),
+                F("evaluated_at").desc(),
+                F("id").desc(),
+                name="evaluation_worst_first",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(technical_score__in=SCORE_VALUES), name="evaluation_technical_on_scale"),

@@ -1,17 +1,22 @@
-"""Reads for customer evaluations (C5): the ticket page's evaluation panel and the monthly
-summary per engineer and per department."""
+"""Reads for customer evaluations (C5): the ticket page's evaluation panel, the monthly
+summary per engineer and per department, and the complaints and evaluations dashboard's
+averages and worst evaluations of a period."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Least
 
 from complaints.models import Evaluation, EvaluationLink
 from complaints.permissions_evaluations import user_may_record_evaluation, user_sees_all_departments
+from complaints.selectors_stats import departments_for
 from tickets.models import Department, Ticket
 from tickets.sla import SHANGHAI
+from tickets.stats_scope import StatsScope
 
 EVALUABLE_STATUSES = frozenset({Ticket.Status.RESOLVED, Ticket.Status.CLOSED})
 
@@ -210,4 +215,166 @@ def evaluation_summary(*, user, month: date) -> EvaluationSummary:
         total=_row(total, label="", detail=""),
         is_all_departments=is_all,
         scope=scope,
+    )
+
+
+# --- The complaints and evaluations dashboard (issue 8) ---------------------------------------------
+#
+# A period is a range of Asia/Shanghai days, inclusive; an evaluation counts on the day the customer
+# evaluated (Evaluation.evaluated_at), for the staff member and the department it names (whom it
+# evaluated, as they were then). A department head's scope is Evaluation.department; evaluations
+# without a department only for those who see every department.
+
+
+def period_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    """The days from `date_from` to `date_to` (inclusive, Asia/Shanghai) as [start, end)."""
+    start = datetime.combine(date_from, time.min, tzinfo=SHANGHAI)
+    return start, datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=SHANGHAI)
+
+
+def average(total: int | None, count: int) -> Decimal | None:
+    """total ÷ count with one decimal (half up); None when count is 0."""
+    if not count:
+        return None
+    return (Decimal(total or 0) / Decimal(count)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class ScoreAverages:
+    """Evaluations counted, and the sums of their scores (percentages on the manual's scale)."""
+
+    count: int
+    technical_sum: int
+    attitude_sum: int
+
+    @property
+    def technical_avg(self) -> Decimal | None:
+        return average(self.technical_sum, self.count)
+
+    @property
+    def attitude_avg(self) -> Decimal | None:
+        return average(self.attitude_sum, self.count)
+
+
+@dataclass(frozen=True)
+class StaffAverages(ScoreAverages):
+    engineer_id: int | None
+    name: str
+    staff_no: str
+    department_id: int | None
+    department_name: str
+
+
+@dataclass(frozen=True)
+class DepartmentAverages(ScoreAverages):
+    department: Department | None  # None: evaluations of tickets without a department
+
+
+def evaluations_in_period(
+    *, scope: StatsScope, date_from: date, date_to: date, department_id: int | None = None
+) -> QuerySet[Evaluation]:
+    """The evaluations of the period within the scope (and of one department if given)."""
+    start, end = period_bounds(date_from, date_to)
+    evaluations = scope.narrow(Evaluation.objects.filter(evaluated_at__gte=start, evaluated_at__lt=end))
+    if department_id is not None:
+        evaluations = evaluations.filter(department_id=department_id)
+    return evaluations
+
+
+def _sums() -> dict:
+    return {"n": Count("pk"), "technical": Sum("technical_score"), "attitude": Sum("attitude_score")}
+
+
+def evaluation_averages_by_staff(
+    *, scope: StatsScope, date_from: date, date_to: date, department_id: int | None = None
+) -> list[StaffAverages]:
+    """Per staff member and department (an engineer who moved has a row in each): the number of
+    evaluations and the average of each score, by department name then staff name. One query."""
+    rows = (
+        evaluations_in_period(scope=scope, date_from=date_from, date_to=date_to, department_id=department_id)
+        .values(
+            "engineer_id",
+            "engineer__first_name",
+            "engineer__last_name",
+            "engineer__username",
+            "engineer__staff__staff_no",
+            "department_id",
+            "department__name",
+        )
+        .annotate(**_sums())
+        .order_by()
+    )
+    result = [
+        StaffAverages(
+            count=row["n"],
+            technical_sum=row["technical"] or 0,
+            attitude_sum=row["attitude"] or 0,
+            engineer_id=row["engineer_id"],
+            name=_person(row["engineer__first_name"], row["engineer__last_name"], row["engineer__username"]),
+            staff_no=row["engineer__staff__staff_no"] or "",
+            department_id=row["department_id"],
+            department_name=row["department__name"] or "",
+        )
+        for row in rows
+    ]
+    return sorted(
+        result,
+        key=lambda r: (r.department_id is None, r.department_name, r.engineer_id is None, r.name, r.staff_no),
+    )
+
+
+def evaluation_averages_by_department(
+    *, scope: StatsScope, date_from: date, date_to: date, department_id: int | None = None
+) -> list[DepartmentAverages]:
+    """Per department: every active department in the scope (with no evaluation: a count of 0
+    and no average) and any other with evaluations, by name; then, for those who see every
+    department, the evaluations without one (when there are any). Two queries."""
+    rows = {
+        row["department_id"]: row
+        for row in evaluations_in_period(scope=scope, date_from=date_from, date_to=date_to, department_id=department_id)
+        .values("department_id")
+        .annotate(**_sums())
+        .order_by()
+    }
+    departments = [
+        d for d in departments_for(rows) if scope.allows(d.pk) and (department_id is None or d.pk == department_id)
+    ]
+    keyed: list[tuple[int | None, Department | None]] = [(d.pk, d) for d in departments]
+    if None in rows:
+        keyed.append((None, None))
+    result = []
+    for key, department in keyed:
+        row = rows.get(key, {"n": 0, "technical": 0, "attitude": 0})
+        result.append(
+            DepartmentAverages(
+                count=row["n"],
+                technical_sum=row["technical"] or 0,
+                attitude_sum=row["attitude"] or 0,
+                department=department,
+            )
+        )
+    return result
+
+
+def evaluation_list_worst(
+    *, scope: StatsScope, date_from: date, date_to: date, department_id: int | None = None, limit: int = 10
+) -> list[Evaluation]:
+    """The `limit` worst evaluations of the period: the lowest of the two scores first (either
+    score at or below the threshold is what opens a complaint), then the lower sum of both, then
+    the newest first among equals. With the ticket, staff member, department and the complaint it
+    opened. One query: the worst are picked in a subquery over the period's evaluations (the
+    evaluated_at index), and only they are joined to their tickets."""
+    worst = {"lowest": Least("technical_score", "attitude_score"), "both": F("technical_score") + F("attitude_score")}
+    order = ("lowest", "both", "-evaluated_at", "-id")
+    picked = (
+        evaluations_in_period(scope=scope, date_from=date_from, date_to=date_to, department_id=department_id)
+        .annotate(**worst)
+        .order_by(*order)
+        .values("pk")[:limit]
+    )
+    return list(
+        Evaluation.objects.filter(pk__in=picked)
+        .annotate(**worst)
+        .select_related("ticket", "engineer__staff", "department", "complaint__ticket")
+        .order_by(*order)
     )

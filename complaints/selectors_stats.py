@@ -29,6 +29,7 @@ from complaints.models_stats import SuggestionDecision
 from tickets.models import Category, Department, Ticket
 from tickets.selectors import ticket_list_visible
 from tickets.sla import SHANGHAI
+from tickets.stats_scope import StatsScope
 
 # The denominator, as the page and the exports state it.
 DENOMINATOR_DEFINITION = gettext_lazy(
@@ -129,11 +130,12 @@ class RateRow:
     upheld: int = 0
     handled: int = 0
     is_total: bool = False
+    is_partial_total: bool = False  # the total of a department head's departments only
 
     @property
     def name(self) -> str:
         if self.is_total:
-            return _("Total, all departments")
+            return _("Total, my departments") if self.is_partial_total else _("Total, all departments")
         return self.department.name if self.department is not None else _("Unrouted")
 
     @property
@@ -167,6 +169,7 @@ class RateTable:
     rows: list[RateRow]
     total: RateRow
     recomputes: list[SnapshotRecompute] = field(default_factory=list)
+    is_all_departments: bool = True
 
     @property
     def period_label(self) -> str:
@@ -192,10 +195,19 @@ class RateTable:
 
 
 def complaint_rate_table(
-    *, year: int, month: int | None = None, quarter: int | None = None, now: datetime
+    *,
+    year: int,
+    month: int | None = None,
+    quarter: int | None = None,
+    now: datetime,
+    scope: StatsScope | None = None,
 ) -> RateTable:
     """The complaint rates of a month or a quarter, one row per department (the active ones and
-    any other with figures), then "Unrouted", and the total. Five queries."""
+    any other with figures), then "Unrouted", and the total. Five queries.
+
+    `scope` (None: everything) limits the rows, the total and the recompute log to the
+    departments it allows; "Unrouted" only when it sees every department."""
+    scope = scope or StatsScope(departments=None)
     if (month is None) == (quarter is None):
         raise ValueError("give a month or a quarter")
     months = [month] if month is not None else quarter_months(quarter)
@@ -221,23 +233,30 @@ def complaint_rate_table(
             figures[key] = value
     by_department: dict[int | None, RateRow] = {}
     for department in departments_for(dept for _month, dept in figures):
-        by_department[department.pk] = RateRow(department=department)
-    unrouted = RateRow(department=None)
-    total = RateRow(department=None, is_total=True)
+        if scope.allows(department.pk):
+            by_department[department.pk] = RateRow(department=department)
+    if scope.sees_all:
+        by_department[None] = RateRow(department=None)
+    total = RateRow(department=None, is_total=True, is_partial_total=not scope.sees_all)
     for (_month, dept), value in figures.items():
-        by_department.get(dept, unrouted).add(value)
-        total.add(value)
+        row = by_department.get(dept)
+        if row is not None:  # another department's figures stay out of a head's table
+            row.add(value)
+            total.add(value)
     recomputes = list(
         SnapshotRecompute.objects.filter(year=year, month__in=months).select_related("recomputed_by")[:50]
     )
+    for log in recomputes:
+        log.visible_changes = [change for change in log.changes if scope.allows(change.get("department"))]
     return RateTable(
         year=year,
         month=month,
         quarter=quarter,
         months=states,
-        rows=[*by_department.values(), unrouted],
+        rows=list(by_department.values()),
         total=total,
         recomputes=recomputes,
+        is_all_departments=scope.sees_all,
     )
 
 
@@ -450,9 +469,7 @@ def complaint_rates_monthly(
                 else:
                     values[0] += row["received"]
                     values[1] += row["upheld"]
-    departments = [
-        d for d in departments_for(dept for _y, _m, dept in figures) if scope.allows(d.pk)
-    ]
+    departments = [d for d in departments_for(dept for _y, _m, dept in figures) if scope.allows(d.pk)]
     if department_id is not None:
         departments = [d for d in departments if d.pk == department_id]
     show_unrouted = scope.sees_all and department_id is None

@@ -23,6 +23,7 @@ from complaints.forms_stats import RecomputeForm, StatsPeriodForm, SuggestionDec
 from tickets.exceptions import NotPermitted, TicketError
 from tickets.models import Ticket
 from tickets.sla import SHANGHAI
+from tickets.stats_scope import StatsScope, stats_scope_for
 from tickets.views.panels import add_service_error, role_name, ticket_or_404
 
 STATS_TEMPLATE = "complaints/stats/complaint_rates.html"
@@ -53,6 +54,8 @@ def _period_kwargs(form: StatsPeriodForm) -> dict:
 
 
 def _stats_context(request: HttpRequest, form: StatsPeriodForm, *, recompute_form: RecomputeForm | None = None):
+    """The page's context; the table holds only the departments the viewer's scope allows (a
+    department head: the departments they head or belong to, without the unrouted row)."""
     now = timezone.now()
     context = {
         "form": form,
@@ -60,7 +63,8 @@ def _stats_context(request: HttpRequest, form: StatsPeriodForm, *, recompute_for
         "may_recompute": permissions.user_may_recompute_complaint_month(request.user),
     }
     if form.is_valid():
-        table = selectors.complaint_rate_table(**_period_kwargs(form), now=now)
+        scope = stats_scope_for(request.user) or StatsScope(departments=frozenset())
+        table = selectors.complaint_rate_table(**_period_kwargs(form), now=now, scope=scope)
         query = {"period": form.cleaned_data["period"], "year": table.year}
         query.update({"month": table.month} if table.month else {"quarter": table.quarter})
         context.update(

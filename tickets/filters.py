@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import ModelChoiceField as NullableModelChoiceField
 
 from tickets.models import Category, Deadline, DeadlineKind, Department, ProblemType, Ticket
 from tickets.selectors import ticket_overdue_condition
@@ -60,6 +61,21 @@ class StaffChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = StaffChoiceField
 
 
+class StaffOrNobodyField(NullableModelChoiceField):
+    """A member of staff, or the null choice ("nobody named")."""
+
+    label_from_instance = StaffChoiceField.label_from_instance
+
+
+class StaffOrNobodyFilter(django_filters.ModelChoiceFilter):
+    field_class = StaffOrNobodyField
+
+
+def _any_staff(request) -> QuerySet:
+    """Every member of staff, past ones too (an evaluation names whoever it evaluated)."""
+    return get_user_model().objects.filter(staff__isnull=False).select_related("staff")
+
+
 def _active_staff(request) -> QuerySet:
     return (
         get_user_model()
@@ -86,8 +102,15 @@ DRILL_FIELDS = (
     "handed_off_after",
     "handed_off_before",
     "no_category",
+    "exclude_kind",
+    "complaint_department",
+    "complaint_upheld",
+    "evaluated_after",
+    "evaluated_before",
+    "evaluated_staff",
+    "evaluated_department",
 )
-NULL = "null"  # the "none" choice of a drill-down filter (a problem type not given)
+NULL = "null"  # the "none" choice of a drill-down filter (a problem type, department or staff not given)
 VISIT_STATES = [
     ("waiting", _("Waiting")),
     ("with_staff", _("With staff now")),
@@ -193,6 +216,38 @@ class TicketFilter(django_filters.FilterSet):
     visit_line = django_filters.ChoiceFilter(label=_("Queue line"), choices=[], field_name="visit__line")
     handed_off_after = django_filters.DateFilter(label=_("First handed off from"), method="filter_handed_off_after")
     handed_off_before = django_filters.DateFilter(label=_("First handed off until"), method="filter_handed_off_before")
+    # From the complaints and evaluations dashboard: the complaint's responsible department
+    # (not the ticket's) and verdict; the evaluation's day, staff member and department as
+    # they were recorded when the customer evaluated; every kind but one (tickets handled).
+    exclude_kind = django_filters.ChoiceFilter(
+        label=_("Every kind except"), choices=Ticket.Kind.choices, method="filter_exclude_kind"
+    )
+    complaint_department = django_filters.ModelChoiceFilter(
+        label=_("Complaint's responsible department"),
+        queryset=Department.objects.all(),
+        null_label=_("Not routed yet"),
+        null_value=NULL,
+        method="filter_complaint_department",
+    )
+    complaint_upheld = django_filters.ChoiceFilter(
+        label=_("Complaint upheld"), choices=[("yes", _("Yes")), ("no", _("No"))], method="filter_complaint_upheld"
+    )
+    evaluated_after = django_filters.DateFilter(label=_("Evaluated from"), method="filter_evaluated_after")
+    evaluated_before = django_filters.DateFilter(label=_("Evaluated until"), method="filter_evaluated_before")
+    evaluated_staff = StaffOrNobodyFilter(
+        label=_("Evaluated staff member"),
+        queryset=_any_staff,
+        null_label=_("Nobody named"),
+        null_value=NULL,
+        method="filter_evaluated_staff",
+    )
+    evaluated_department = django_filters.ModelChoiceFilter(
+        label=_("Evaluated department"),
+        queryset=Department.objects.all(),
+        null_label=_("No department"),
+        null_value=NULL,
+        method="filter_evaluated_department",
+    )
     ordering = django_filters.ChoiceFilter(
         label=_("Sort by"),
         method="filter_ordering",
@@ -332,6 +387,33 @@ class TicketFilter(django_filters.FilterSet):
         if value == "yes":
             return queryset.filter(resolved_at__isnull=False, handed_off_at__isnull=True)
         return queryset.filter(handed_off_at__isnull=False)
+
+    def filter_exclude_kind(self, queryset, name, value):
+        return queryset.exclude(kind=value)
+
+    def filter_complaint_department(self, queryset, name, value):
+        if value == NULL:
+            return queryset.filter(complaint__isnull=False, complaint__department__isnull=True)
+        return queryset.filter(complaint__department=value)
+
+    def filter_complaint_upheld(self, queryset, name, value):
+        return queryset.filter(complaint__is_upheld=value == "yes")
+
+    def filter_evaluated_after(self, queryset, name, value: date):
+        return queryset.filter(evaluation__evaluated_at__gte=shanghai_midnight(value))
+
+    def filter_evaluated_before(self, queryset, name, value: date):
+        return queryset.filter(evaluation__evaluated_at__lt=shanghai_midnight(value + timedelta(days=1)))
+
+    def filter_evaluated_staff(self, queryset, name, value):
+        if value == NULL:
+            return queryset.filter(evaluation__isnull=False, evaluation__engineer__isnull=True)
+        return queryset.filter(evaluation__engineer=value)
+
+    def filter_evaluated_department(self, queryset, name, value):
+        if value == NULL:
+            return queryset.filter(evaluation__isnull=False, evaluation__department__isnull=True)
+        return queryset.filter(evaluation__department=value)
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(ticket_overdue_condition(now=self.now)) if value else queryset

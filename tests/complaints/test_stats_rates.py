@@ -392,6 +392,44 @@ def test_who_sees_the_page(who, status, login, request):
     assert client.get("/complaints/stats/", {"format": "csv"}).status_code == status
 
 
+def test_a_department_head_sees_only_their_departments(march, login, tech_head):
+    client = login(tech_head)
+
+    html = client.get("/complaints/stats/", MARCH_QUERY).content.decode()
+
+    # No other department's row, no unrouted row; the total is of their departments.
+    assert page_rows(html) == {
+        "技术支持部": ["3", "1", "8", "37.5%", "12.5%"],
+        "Total, my departments": ["3", "1", "8", "37.5%", "12.5%"],
+    }
+    assert "前台" not in html and "法务部" not in html
+    assert "Only the departments you head or belong to are shown" in html
+    response = client.get("/complaints/stats/", {**MARCH_QUERY, "format": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [row[0] for row in rows[1:]] == ["技术支持部", "Total, my departments"]
+    xlsx = client.get("/complaints/stats/", {**MARCH_QUERY, "format": "xlsx"})
+    names = [row[0] for row in load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True)]
+    assert "技术支持部" in names and "前台" not in names and "Unrouted" not in names
+
+
+def test_a_department_head_sees_only_their_departments_in_the_recompute_log(
+    march, login, tech_head, supervisor, administrator
+):
+    stats.complaint_month_close(year=2026, month=3, now=APRIL_FIRST)
+    _edit_after_close(march, tech_head)
+    complaint_route(
+        complaint=march.complaints["unrouted"], actor=supervisor, department=march.front, now=at("2026-04-03 11:00")
+    )
+    stats.complaint_month_recompute(year=2026, month=3, actor=administrator, reason="补录", now=at("2026-04-06 09:00"))
+
+    head = login(tech_head).get("/complaints/stats/", MARCH_QUERY).content.decode()
+    everyone = login(supervisor).get("/complaints/stats/", MARCH_QUERY).content.decode()
+
+    assert "技术支持部: 3 / 1 / 8 → 3 / 2 / 8" in head and "技术支持部: 3 / 1 / 8 → 3 / 2 / 8" in everyone
+    assert "前台: 1 / 1 / 3 → 2 / 1 / 3" in everyone and "前台:" not in head
+    assert "Unrouted: 1 / 0 / 0 → 0 / 0 / 0" in everyone and "Unrouted:" not in head
+
+
 def test_signed_out_visitors_are_sent_to_sign_in(client, db):
     response = client.get("/complaints/stats/")
 

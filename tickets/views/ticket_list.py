@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.db.models import Model
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -32,8 +33,13 @@ def _drill_context(filterset: TicketFilter) -> dict:
         if value in (None, "", False):
             continue
         field = form.fields[name]
-        choices = dict(getattr(field, "choices", []) or [])
-        shown = choices.get(value, value) if choices else value
+        if isinstance(value, Model):
+            shown = field.label_from_instance(value)
+        elif getattr(field, "null_label", None) is not None and value == field.null_value:
+            shown = field.null_label
+        else:
+            choices = dict(getattr(field, "choices", []) or [])
+            shown = choices.get(value, value) if choices else value
         if value is True:
             shown = _("yes")
         drill.append((field.label, shown))
