@@ -36,6 +36,7 @@ PAGE = Page(
     ),
     order=40,
     default_bucket="month",
+    uses_bucket=False,
 )
 WORST_LIMIT = 10
 COMMENT_CHARS = 120
@@ -200,6 +201,7 @@ def _monthly_table(rates: list[MonthlyRate]) -> Table:
     )
     return Table(
         slug="complaint-rates",
+        wide=True,
         title=_("Complaint rate per department by month (%)"),
         columns=[
             _("Month"),
@@ -423,6 +425,7 @@ def evaluations_worst(*, query: DashboardQuery, now: datetime) -> list[Table]:
     return [
         Table(
             slug="evaluations-worst",
+            wide=True,
             title=_("Worst evaluations"),
             columns=[
                 _("Ticket"),

@@ -24,6 +24,7 @@ class Page:
     order: int = 50
     live: bool = False  # refreshes itself; shows "now", not a date range
     default_bucket: str = "day"
+    uses_bucket: bool = True  # offers the trend's step (day, week, month)
 
 
 _PAGES: dict[str, Page] = {}

@@ -66,6 +66,7 @@ class Table:
     note: str = ""
     chart: Chart | None = None
     empty_text: str = ""
+    wide: bool = False  # a table with many columns: the whole width of the page
 
     @property
     def chart_id(self) -> str:
