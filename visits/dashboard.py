@@ -89,6 +89,7 @@ def _queue_table(query: DashboardQuery, now: datetime) -> Table:
     rows.append(_queue_row(query, now, total, first))
     return Table(
         slug="walkin-queue",
+        wide=True,
         title=_("Walk-in queue today"),
         columns=[
             _("Line"),

@@ -42,3 +42,14 @@ def test_main_pages_with_the_demo_data(page, new_page, screenshot):
     finance.goto("/finance/")
     assert visa_case.reference in finance.locator("main").inner_text()
     screenshot(finance, "33-demo-finance")
+
+    supervisor = new_page()
+    sign_in(supervisor, "zhaomin", DEMO_PASSWORD)
+    supervisor.wait_for_url("**/")
+    supervisor.goto("/dashboard/live/")
+    assert supervisor.locator("#panel-open-tickets tbody tr").count() > 0
+    assert supervisor.locator("#panel-walkin-queue tbody tr").count() > 0
+    screenshot(supervisor, "36-demo-dashboard-live")
+    supervisor.goto("/dashboard/sla/")
+    assert supervisor.locator("#panel-sla-kinds tbody tr").count() > 0
+    screenshot(supervisor, "37-demo-dashboard-sla")
