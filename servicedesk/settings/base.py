@@ -139,9 +139,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "servicedesk.api.throttling.document_throttling",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "tickets.models.Ticket.Status",
         "EvaluationScoreEnum": "complaints.models_evaluations.SCORE_CHOICES",
+        "ComplaintProblemTypeEnum": "complaints.api.API_PROBLEM_TYPE_NAMES",
+        "CheckInPurposeEnum": "visits.api.CHECK_IN_PURPOSES",
+        "VisitPurposeEnum": "visits.api.RESPONSE_PURPOSES",
     },
 }
 
