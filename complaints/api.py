@@ -11,6 +11,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 
 from complaints import evaluations, selectors, services
 from complaints.models import Complaint, Evaluation, ReturnVisit, Severity
+from servicedesk.api.filters import IsoDateTimeFilter
 from servicedesk.api.idempotency import IDEMPOTENCY_KEY, IdempotentPostMixin
 from servicedesk.api.pagination import StableCursorPagination
 from servicedesk.api.permissions import HasScope
@@ -36,14 +38,22 @@ API_PROBLEM_TYPES = {
     "other": ProblemType.OTHER,
 }
 MODEL_PROBLEM_TYPES = {model: api for api, model in API_PROBLEM_TYPES.items()}
+API_PROBLEM_TYPE_NAMES = list(API_PROBLEM_TYPES)
 
 
 class ComplaintSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="ticket.reference")
     problem_type = serializers.SerializerMethodField()
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    routed_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    from_ticket = serializers.SlugRelatedField(source="source_ticket", slug_field="reference", read_only=True)
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    routed_to = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("The username of whom the complaint was routed to; null if not routed."),
+    )
+    from_ticket = serializers.SlugRelatedField(
+        source="source_ticket", slug_field="reference", read_only=True, allow_null=True
+    )
     ticket = serializers.SerializerMethodField()
 
     class Meta:
@@ -62,6 +72,7 @@ class ComplaintSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.ChoiceField(choices=API_PROBLEM_TYPE_NAMES))
     def get_problem_type(self, complaint: Complaint) -> str:
         return MODEL_PROBLEM_TYPES.get(complaint.problem_type, complaint.problem_type)
 
@@ -77,7 +88,7 @@ class AcceptSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=200)
     description = serializers.CharField()
     customer = CustomerSerializer(required=False)
-    problem_type = serializers.ChoiceField(choices=list(API_PROBLEM_TYPES))
+    problem_type = serializers.ChoiceField(choices=API_PROBLEM_TYPE_NAMES)
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.MINOR)
     promised_hours = serializers.DecimalField(
         max_digits=5, decimal_places=1, required=False, allow_null=True, default=None
@@ -168,7 +179,8 @@ class ComplaintViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Write the complaint handling report (C3)",
         request=ReportSerializer,
-        responses={200: ComplaintSerializer, **errors(400, 401, 403, 404, 409)},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: ComplaintSerializer, **errors(400, 401, 403, 404, 409, 422)},
     )
     @action(detail=True, methods=["post"])
     def report(self, request, reference=None):
@@ -191,7 +203,8 @@ class ComplaintViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Record the return visit (回访)",
         request=ReturnVisitSerializer,
-        responses={200: ComplaintSerializer, **errors(400, 401, 403, 404, 409)},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: ComplaintSerializer, **errors(400, 401, 403, 404, 409, 422)},
     )
     @action(detail=True, methods=["post"], url_path="return-visit")
     def return_visit(self, request, reference=None):
@@ -243,8 +256,13 @@ class SuggestionViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
 
 class EvaluationSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="ticket.reference")
-    engineer = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    engineer = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("The username of the engineer or handler evaluated; null if none."),
+    )
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     complaint = serializers.SerializerMethodField()
 
     class Meta:
@@ -279,8 +297,8 @@ class EvaluationFilter(django_filters.FilterSet):
     reference = django_filters.CharFilter(field_name="ticket__reference")
     department = django_filters.CharFilter(field_name="department__code")
     engineer = django_filters.CharFilter(field_name="engineer__username")
-    evaluated_after = django_filters.IsoDateTimeFilter(field_name="evaluated_at", lookup_expr="gte")
-    evaluated_before = django_filters.IsoDateTimeFilter(field_name="evaluated_at", lookup_expr="lt")
+    evaluated_after = IsoDateTimeFilter(field_name="evaluated_at", lookup_expr="gte")
+    evaluated_before = IsoDateTimeFilter(field_name="evaluated_at", lookup_expr="lt")
 
 
 @extend_schema_view(

@@ -19,3 +19,6 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ an unknown address is a 404 in the API's JSON error shape; elsewhere the usual page.
+handler404 = "servicedesk.api.errors.not_found"

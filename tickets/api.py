@@ -27,6 +27,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicedesk.api.errors import PreconditionFailed
+from servicedesk.api.filters import IdFilter, IsoDateTimeFilter
 from servicedesk.api.idempotency import IDEMPOTENCY_KEY, IdempotentPostMixin
 from servicedesk.api.pagination import StableCursorPagination
 from servicedesk.api.permissions import HasScope
@@ -48,7 +49,7 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
         400: gettext_lazy("Invalid input: nothing was written."),
         401: gettext_lazy("No key, or an unknown, revoked or expired one."),
         403: gettext_lazy("The key lacks the scope, or the role may not."),
-        404: gettext_lazy("No such ticket that you may see."),
+        404: gettext_lazy("No such ticket, visit or address that you may see."),
         409: gettext_lazy("Not possible in the ticket's current status: nothing was written."),
         412: gettext_lazy("If-Match names an older version of the ticket: nothing was written."),
         422: gettext_lazy("The Idempotency-Key was already used with another request."),
@@ -65,10 +66,20 @@ IF_MATCH = OpenApiParameter(
 )
 
 
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    description=gettext_lazy('The ticket\'s version, quoted (for example "3"): send it back as If-Match.'),
+)
+
+
 class DeadlineSerializer(serializers.ModelSerializer):
     class Meta:
         model = Deadline
         fields = ["kind", "due_at", "state", "is_provisional"]
+        read_only_fields = fields  # a response only: every field is always there
 
 
 class CustomerSerializer(serializers.Serializer):
@@ -78,9 +89,22 @@ class CustomerSerializer(serializers.Serializer):
 
 class TicketSerializer(serializers.ModelSerializer):
     customer = serializers.SerializerMethodField()
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    first_responder = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Null until routed (a ticket an API identity without a department opens has none).
+    department = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("The code of the department the ticket is with; null if none yet."),
+    )
+    assignee = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("The username of the person the ticket is with; null if no one."),
+    )
+    first_responder = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text=gettext_lazy("The username of who took the ticket first.")
+    )
     deadlines = serializers.SerializerMethodField()
 
     class Meta:
@@ -137,10 +161,14 @@ class TicketUpdateSerializer(serializers.Serializer):
 
 class EventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
+    # Blank for an event that does not change the status (a read-only model field would lose that).
+    status_before = serializers.ChoiceField(choices=Ticket.Status.choices, allow_blank=True, read_only=True)
+    status_after = serializers.ChoiceField(choices=Ticket.Status.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = TicketEvent
         fields = ["id", "created_at", "type", "actor", "status_before", "status_after", "note", "data"]
+        read_only_fields = fields  # a response only: every field is always there
 
     def get_actor(self, event: TicketEvent) -> str:
         return event.actor.get_username() if event.actor_id else event.actor_label
@@ -152,11 +180,11 @@ class TicketApiFilter(django_filters.FilterSet):
     priority = django_filters.ChoiceFilter(choices=Ticket.Priority.choices)
     department = django_filters.CharFilter(field_name="department__code")
     assignee = django_filters.CharFilter(field_name="assignee__username")
-    category = django_filters.NumberFilter(field_name="category_id")
+    category = IdFilter(field_name="category_id")
     overdue = django_filters.BooleanFilter(method="filter_overdue")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
     search = django_filters.CharFilter(method="filter_search", max_length=100)
 
     def filter_overdue(self, queryset, name, value):
@@ -193,7 +221,9 @@ def tickets_for(request):
 
 @extend_schema_view(
     list=extend_schema(summary="List tickets", responses={200: TicketSerializer(many=True), **errors(400, 401, 403)}),
-    retrieve=extend_schema(summary="One ticket", responses={200: TicketSerializer, **errors(401, 403, 404)}),
+    retrieve=extend_schema(
+        summary="One ticket", parameters=[ETAG], responses={200: TicketSerializer, **errors(401, 403, 404)}
+    ),
 )
 class TicketViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = TicketSerializer
@@ -222,7 +252,7 @@ class TicketViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveM
     @extend_schema(
         summary="Create a ticket (inquiry, visit record, suggestion, after-sales)",
         request=TicketCreateSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, ETAG],
         responses={201: TicketSerializer, **errors(400, 401, 403, 409, 422)},
     )
     def create(self, request):
@@ -242,12 +272,14 @@ class TicketViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveM
             priority=fields["priority"],
         )
         ticket = self.get_queryset().get(pk=ticket.pk)
-        return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+        response = Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+        response["ETag"] = etag_of(ticket)
+        return response
 
     @extend_schema(
         summary="Correct a ticket's details",
         request=TicketUpdateSerializer,
-        parameters=[IF_MATCH],
+        parameters=[IF_MATCH, ETAG],
         responses={200: TicketSerializer, **errors(400, 401, 403, 404, 409, 412)},
     )
     def partial_update(self, request, reference=None):
@@ -297,7 +329,12 @@ def expected_version(request) -> int | None:
 
 class HandOffSerializer(serializers.Serializer):
     to_user = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True, default=None
+        slug_field="username",
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=gettext_lazy("The username of the colleague to hand the ticket to."),
     )
     to_department = serializers.SlugRelatedField(
         slug_field="code", queryset=Department.objects.all(), required=False, allow_null=True, default=None
@@ -370,7 +407,7 @@ def _action(path: str, verb: str, serializer_class, service):
     described = extend_schema(
         summary=str(services.VERB_LABELS[verb]).capitalize(),
         request=serializer_class,
-        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY, ETAG],
         responses={200: TicketSerializer, **errors(400, 401, 403, 404, 409, 412, 422)},
     )
     return described(action(detail=True, methods=["post"], url_path=path, filterset_class=None)(perform))

@@ -10,12 +10,14 @@ from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicedesk.api.idempotency import IDEMPOTENCY_KEY, IdempotentPostMixin
+from servicedesk.api.pagination import MAX_ID
 from servicedesk.api.permissions import HasScope
 from tickets.api import errors
 from tickets.models import ApiClient
@@ -35,6 +37,10 @@ API_PURPOSES = {
     "other": Purpose.OTHER,
 }
 MODEL_PURPOSES = {model: api for api, model in API_PURPOSES.items()}
+CHECK_IN_PURPOSES = list(API_PURPOSES)
+# What a visit read back may say: the contract's purposes, and the desk's own for a purpose the
+# contract has no name for (a visit checked in at the desk for hukou or visa documents).
+RESPONSE_PURPOSES = [*API_PURPOSES, *(purpose for purpose in Purpose.values if purpose not in MODEL_PURPOSES)]
 
 
 class VisitSerializer(serializers.ModelSerializer):
@@ -44,8 +50,20 @@ class VisitSerializer(serializers.ModelSerializer):
     phone = serializers.CharField(source="visitor_phone")
     purpose = serializers.SerializerMethodField()
     urgent = serializers.BooleanField(source="is_urgent")
-    visiting = serializers.SlugRelatedField(source="host", slug_field="username", read_only=True)
-    staff = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    visiting = serializers.SlugRelatedField(
+        source="host",
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("The username of the person visited; null if none."),
+    )
+    staff = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("The username of who called or serves the visitor; null until called."),
+    )
+    outcome = serializers.ChoiceField(choices=Visit.Outcome.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Visit
@@ -69,6 +87,7 @@ class VisitSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.ChoiceField(choices=RESPONSE_PURPOSES))
     def get_purpose(self, visit: Visit) -> str:
         return MODEL_PURPOSES.get(visit.purpose, visit.purpose)
 
@@ -76,7 +95,7 @@ class VisitSerializer(serializers.ModelSerializer):
 class CheckInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     phone = serializers.CharField(max_length=30, allow_blank=True, required=False, default="")
-    purpose = serializers.ChoiceField(choices=list(API_PURPOSES))
+    purpose = serializers.ChoiceField(choices=CHECK_IN_PURPOSES)
     party_size = serializers.IntegerField(min_value=1, max_value=services.MAX_PARTY, default=1)
     urgent = serializers.BooleanField(default=False)
     visiting = serializers.SlugRelatedField(
@@ -85,6 +104,7 @@ class CheckInSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
+        help_text=gettext_lazy("The username of the person visited (needed for a meeting)."),
     )
 
 
@@ -94,7 +114,11 @@ class CallNextSerializer(serializers.Serializer):
 
 
 class TransferSerializer(serializers.Serializer):
-    to = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True))
+    to = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        help_text=gettext_lazy("The username of the colleague who takes the visitor over."),
+    )
     note = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
 
 
@@ -121,7 +145,8 @@ class BoardSerializer(serializers.Serializer):
     waiting_total = serializers.IntegerField()
 
 
-VISIT_ERRORS = errors(400, 401, 403, 404, 409)
+# Every POST here honours Idempotency-Key (IdempotentPostMixin): a reused key is 422.
+VISIT_ERRORS = errors(400, 401, 403, 404, 409, 422)
 
 
 class VisitViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
@@ -129,9 +154,13 @@ class VisitViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
     permission_classes = [HasScope]
     scope_resource = "visits"
     queryset = Visit.objects.none()
+    # Only digits reach the view (anything else is the API's JSON 404); an id no database key can
+    # hold is a 404 too, not an overflow in the query.
+    lookup_value_regex = r"[0-9]+"
 
     def _visit(self) -> Visit:
-        visit = selectors.visit_get_for_user(user=self.request.user, pk=int(self.kwargs["pk"]))
+        pk = int(self.kwargs["pk"])
+        visit = selectors.visit_get_for_user(user=self.request.user, pk=pk) if 0 < pk <= MAX_ID else None
         client = self.request.auth if isinstance(self.request.auth, ApiClient) else None
         if visit is not None and client is not None:
             departments = set(client.departments.values_list("pk", flat=True))
@@ -169,7 +198,8 @@ class VisitViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Call the next visitor (urgent first, then first come first served)",
         request=CallNextSerializer,
-        responses={200: VisitSerializer, 204: None, **errors(400, 401, 403)},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: VisitSerializer, 204: None, **errors(400, 401, 403, 409, 422)},
     )
     @action(detail=False, methods=["post"], url_path="call-next")
     def call_next(self, request):
@@ -183,13 +213,21 @@ class VisitViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
             return Response(status=status.HTTP_204_NO_CONTENT)
         return self._answer(visit)
 
-    @extend_schema(summary="Start serving the visitor", request=None, responses={200: VisitSerializer, **VISIT_ERRORS})
+    @extend_schema(
+        summary="Start serving the visitor",
+        request=None,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: VisitSerializer, **VISIT_ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         return self._answer(services.visit_start_serving(visit=self._visit(), actor=request.user))
 
     @extend_schema(
-        summary="Transfer the visitor", request=TransferSerializer, responses={200: VisitSerializer, **VISIT_ERRORS}
+        summary="Transfer the visitor",
+        request=TransferSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: VisitSerializer, **VISIT_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
@@ -202,7 +240,10 @@ class VisitViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         )
 
     @extend_schema(
-        summary="Finish the visit", request=FinishSerializer, responses={200: VisitSerializer, **VISIT_ERRORS}
+        summary="Finish the visit",
+        request=FinishSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: VisitSerializer, **VISIT_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def finish(self, request, pk=None):
@@ -217,6 +258,7 @@ class VisitViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="The customer asks for someone else (服务上移)",
         request=EscalateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={200: VisitSerializer, **VISIT_ERRORS},
     )
     @action(detail=True, methods=["post"])
@@ -231,6 +273,7 @@ class VisitViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Acknowledge: the person visited has seen the arrival, or the person called in has come",
         request=None,
+        parameters=[IDEMPOTENCY_KEY],
         responses={200: VisitSerializer, **VISIT_ERRORS},
     )
     @action(detail=True, methods=["post"])

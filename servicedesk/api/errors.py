@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -78,3 +79,14 @@ def _from_service(error: TicketError) -> exceptions.APIException:
 
 def error_response(status_code: int, code: str, message: str) -> Response:
     return Response({"code": code, "message": message, "fields": {}}, status=status_code)
+
+
+def not_found(request, exception=None):
+    """The site's 404 (`handler404`): an address under /api/ that matches no endpoint (or a path
+    parameter of the wrong form, such as a reference with a slash) answers in the API's error
+    shape, not with the HTML page."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse(
+            {"code": "not_found", "message": _("There is no such address in the API."), "fields": {}}, status=404
+        )
+    return defaults.page_not_found(request, exception)

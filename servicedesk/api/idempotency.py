@@ -53,8 +53,9 @@ def _request_hash(request) -> str:
 
 
 class IdempotentPostMixin:
-    """For API views: checks the key in `initial` (after authentication) and keeps the answer in
-    `finalize_response`."""
+    # For API views: checks the key in `initial` (after authentication) and keeps the answer in
+    # `finalize_response`. (A comment, not a docstring: drf-spectacular would show a docstring as
+    # the description of every operation of the views that use it.)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -139,6 +139,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "servicedesk.api.throttling.document_throttling",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "tickets.models.Ticket.Status",
         "TicketKindEnum": "tickets.models.Ticket.Kind",
@@ -146,6 +150,9 @@ SPECTACULAR_SETTINGS = {
         "EvaluationScoreEnum": "complaints.models_evaluations.SCORE_CHOICES",
         "WebhookEventEnum": "tickets.models.WebhookSubscription.Event",
         "WebhookDeliveryStatusEnum": "tickets.models.WebhookDelivery.Status",
+        "ComplaintProblemTypeEnum": "complaints.api.API_PROBLEM_TYPE_NAMES",
+        "CheckInPurposeEnum": "visits.api.CHECK_IN_PURPOSES",
+        "VisitPurposeEnum": "visits.api.RESPONSE_PURPOSES",
     },
 }
 

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from complaints.models import Complaint, ComplaintReport, ReturnVisit
+from tests.api.conftest import allows, component, openapi
 from tests.factories import DepartmentFactory, StaffFactory
 from tests.tickets.helpers import new_ticket
 from tickets import api_keys
@@ -130,3 +131,37 @@ def test_an_unknown_complaint_is_404(crm):
         ).status_code
         == 404
     )
+
+
+# --- Found by the schemathesis run (tests/api/test_schemathesis.py) -------------------------------
+
+
+def test_a_complaint_from_no_ticket_reads_back_as_the_schema_says(crm):
+    """No source ticket and no route (no department takes the type yet): `from_ticket`,
+    `department` and `routed_to` are null, which the schema did not allow."""
+    body = post(crm, "/api/v1/complaints/", {**ACCEPT, "problem_type": "sales"}).json()
+
+    complaint = component("Complaint")
+    assert body["from_ticket"] is None and allows(complaint["from_ticket"], None)
+    assert body["department"] is None and allows(complaint["department"], None)
+    assert body["routed_to"] is None and allows(complaint["routed_to"], None)
+    assert allows(complaint["problem_type"], body["problem_type"]) and not allows(complaint["problem_type"], "weather")
+
+
+def test_an_idempotency_key_reused_on_a_report_is_422(crm, service_head):
+    reference = post(crm, "/api/v1/complaints/", ACCEPT).json()["reference"]
+    report = {"investigation": "查派工单", "cause": "排班冲突", "corrective_action": "派工前确认"}
+    first = crm.post(
+        f"/api/v1/complaints/{reference}/report/", report, content_type="application/json", HTTP_IDEMPOTENCY_KEY="r-1"
+    )
+
+    again = crm.post(
+        f"/api/v1/complaints/{reference}/report/",
+        {**report, "cause": "另有原因"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="r-1",
+    )
+
+    assert first.status_code == 200 and again.status_code == 422
+    assert ComplaintReport.objects.get().cause == "排班冲突"
+    assert "422" in openapi()["paths"]["/api/v1/complaints/{reference}/report/"]["post"]["responses"]

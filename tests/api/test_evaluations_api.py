@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from complaints.models import Complaint, Evaluation
+from tests.api.conftest import allows, component
 from tests.tickets.helpers import new_ticket
 from tickets import api_keys
 from tickets import services as ticket_services
@@ -88,3 +89,26 @@ def test_an_unknown_ticket_is_404(survey):
         ).status_code
         == 404
     )
+
+
+# --- Found by the schemathesis run (tests/api/test_schemathesis.py) -------------------------------
+
+
+def test_an_evaluation_window_out_of_range_is_400_not_an_overflow(survey, resolved):
+    response = survey.get("/api/v1/evaluations/", {"evaluated_after": "0001-01-01T00:00:00+14:00"})
+
+    assert response.status_code == 400 and list(response.json()["fields"]) == ["evaluated_after"]
+
+
+def test_a_garbled_cursor_is_400(survey):
+    response = survey.get("/api/v1/evaluations/", {"cursor": "not-a-cursor"})
+
+    assert response.status_code == 400 and list(response.json()["fields"]) == ["cursor"]
+
+
+def test_who_was_evaluated_may_be_unknown_as_the_schema_says(db):
+    """Evaluations keep the engineer and department as they were; either may be missing (null)."""
+    evaluation = component("Evaluation")
+
+    assert allows(evaluation["engineer"], None) and allows(evaluation["department"], None)
+    assert allows(evaluation["complaint"], None) and not allows(evaluation["reference"], None)

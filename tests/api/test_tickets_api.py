@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tests.api.conftest import allows, component, openapi
 from tests.factories import DepartmentFactory
 from tests.tickets.helpers import new_ticket
 from tickets import api_keys
@@ -407,3 +408,114 @@ def test_a_key_over_its_rate_gets_429_with_retry_after(db):
 
     assert answers == [200, 200, 200, 429] and other.status_code == 200
     assert last.json()["code"] == "throttled" and int(last["Retry-After"]) > 0
+
+
+# --- Found by the schemathesis run (tests/api/test_schemathesis.py) -------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/tickets/%C2%84/", "/api/v1/tickets/a%2Fb/events/", "/api/v1/tickets/x.y/close/", "/api/v1/no/"]
+)
+def test_an_address_the_api_does_not_have_is_a_json_404(path, db):
+    """A reference the URL pattern does not take used to get Django's HTML 404 page."""
+    _client, key = key_for()
+
+    response = api(key).post(path) if path.endswith("close/") else api(key).get(path)
+
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {"code": "not_found", "message": "There is no such address in the API.", "fields": {}}
+
+
+def test_outside_the_api_a_missing_page_is_still_the_html_page(db):
+    response = Client().get("/no-such-page/")
+
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+def test_a_ticket_with_no_department_yet_reads_back_as_the_schema_says(db):
+    """A key without a department opens tickets with none: `department` is null, which the schema
+    did not allow (a generated client failed on it)."""
+    _client, key = key_for()
+
+    response = api(key).post(
+        "/api/v1/tickets/", {"kind": "inquiry", "subject": "话费查询"}, content_type="application/json"
+    )
+
+    ticket = component("Ticket")
+    assert response.status_code == 201 and response.json()["department"] is None
+    assert allows(ticket["department"], None) and allows(ticket["assignee"], None)
+    assert not allows(ticket["reference"], None)
+    assert response["ETag"] == '"1"'  # like every ticket response, the created one carries its version
+
+
+def test_event_statuses_may_be_blank_as_the_schema_says(clerk):
+    ticket = new_ticket(clerk, now=None)
+    _client, key = key_for()
+
+    events = api(key).get(f"/api/v1/tickets/{ticket.reference}/events/").json()
+
+    event = component("Event")
+    assert "" in {row["status_before"] for row in events} and allows(event["status_before"], "")
+    assert all(allows(event["status_after"], row["status_after"]) for row in events)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor",
+        "cD1hYmM=",  # base64 of p=abc: not an id
+        "cD05OTk5OTk5OTk5OTk5OTk5OTk5OTk5",  # p=99999999999999999999999: no database key is that big
+    ],
+)
+def test_a_cursor_we_did_not_make_is_400_on_the_cursor(cursor, tickets):
+    """A forged cursor used to reach the query (a 500), and a garbled one was a 404."""
+    _client, key = key_for()
+
+    response = api(key).get("/api/v1/tickets/", {"cursor": cursor})
+
+    assert response.status_code == 400 and list(response.json()["fields"]) == ["cursor"]
+
+
+def test_following_the_next_link_still_works(clerk):
+    for _ in range(3):
+        new_ticket(clerk, now=None)
+    _client, key = key_for()
+
+    first = api(key).get("/api/v1/tickets/", {"page_size": 2}).json()
+    second = api(key).get(first["next"]).json()
+
+    assert len(first["results"]) == 2 and len(second["results"]) == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"category": "99999999999999999999"},  # more than a database key holds
+        {"category": "1.5"},
+        {"created_after": "0001-01-01T00:00:00+14:00"},  # before the first day there is, in UTC
+        {"created_before": "9999-12-31T23:59:59-14:00"},  # after the last one
+        {"updated_after": "0001-01-01T00:00:00"},  # in Beijing time: still before it
+    ],
+)
+def test_a_filter_value_out_of_range_is_400_not_an_overflow(query, tickets):
+    _client, key = key_for()
+
+    response = api(key).get("/api/v1/tickets/", query)
+
+    assert response.status_code == 400 and list(response.json()["fields"]) == list(query)
+
+
+def test_every_operation_a_key_may_call_documents_429_with_retry_after(db):
+    operations = [op for ops in openapi()["paths"].values() for op in ops.values()]
+
+    assert operations and all("Retry-After" in op["responses"]["429"]["headers"] for op in operations)
+    assert all(op.get("description", "") == "" or "finalize_response" not in op["description"] for op in operations)
+
+
+def test_every_post_documents_the_idempotency_key_and_its_422(db):
+    """IdempotentPostMixin takes the header on every POST of its views; some did not say so."""
+    posts = {path: ops["post"] for path, ops in openapi()["paths"].items() if "post" in ops}
+
+    for path, operation in posts.items():
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert "Idempotency-Key" in headers and "422" in operation["responses"], path

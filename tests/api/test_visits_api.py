@@ -5,8 +5,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from tests.api.conftest import allows, component, openapi
 from tickets import api_keys
-from visits.models import Visit
+from visits import services as visit_services
+from visits.models import Purpose, Visit
 
 
 def api(key: str) -> Client:
@@ -89,3 +91,45 @@ def test_a_tickets_only_key_may_not_check_in(db):
     key = api_keys.api_client_create(name="crm", scopes=["tickets:read"])[1]
 
     assert post(api(key), "/api/v1/visits/", {"name": "x", "purpose": "other"}).status_code == 403
+
+
+# --- Found by the schemathesis run (tests/api/test_schemathesis.py) -------------------------------
+
+
+@pytest.mark.parametrize("visit_id", ["null,null", "7x", "99999999999999999999999"])
+def test_a_visit_id_that_is_no_id_is_a_json_404(visit_id, kiosk):
+    """`null,null` used to be a 500 (int() in the view), and an id past what a database key holds
+    an overflow in the query."""
+    response = post(kiosk, f"/api/v1/visits/{visit_id}/start/")
+
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_a_waiting_visit_reads_back_as_the_schema_says(kiosk):
+    """Before it is called a visit has no outcome ("") and nobody serving it (null): the schema
+    allowed neither."""
+    body = post(kiosk, "/api/v1/visits/", {"name": "孙先生", "purpose": "payment"}).json()
+
+    visit = component("Visit")
+    assert body["outcome"] == "" and allows(visit["outcome"], "")
+    assert body["staff"] is None and allows(visit["staff"], None)
+    assert body["visiting"] is None and allows(visit["visiting"], None)
+
+
+def test_a_visit_for_documents_reads_back_with_the_desks_purpose(kiosk, clerk):
+    visit_services.visit_check_in(actor=clerk, visitor_name="王先生", purpose=Purpose.DOCUMENTS)
+
+    called = post(kiosk, "/api/v1/visits/call-next/")
+
+    assert called.json()["purpose"] == "documents" and allows(component("Visit")["purpose"], "documents")
+
+
+def test_an_idempotency_key_reused_on_a_visit_action_is_422(kiosk):
+    visit_id = post(kiosk, "/api/v1/visits/", {"name": "孙先生", "purpose": "payment"}).json()["id"]
+    post(kiosk, "/api/v1/visits/call-next/", HTTP_IDEMPOTENCY_KEY="counter-1-0930")
+
+    response = post(kiosk, f"/api/v1/visits/{visit_id}/start/", HTTP_IDEMPOTENCY_KEY="counter-1-0930")
+
+    assert response.status_code == 422 and Visit.objects.get().state == "called"
+    operation = openapi()["paths"]["/api/v1/visits/{id}/start/"]["post"]
+    assert "422" in operation["responses"] and "Idempotency-Key" in {p["name"] for p in operation["parameters"]}
