@@ -989,6 +989,7 @@ class IdempotencyRecord(models.Model):
     request_hash = models.CharField(_("request hash"), max_length=64)
     status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
     body = models.JSONField(_("response body"), null=True, blank=True)
+    etag = models.CharField(_("ETag"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created at"))
 
     class Meta:

@@ -39,6 +39,8 @@ def api_exception_handler(exc, context):
     if isinstance(exc, Replay):  # the first answer to this Idempotency-Key, as it was
         response = Response(exc.record.body, status=exc.record.status_code)
         response["Idempotent-Replayed"] = "true"
+        if exc.record.etag:  # the ETag the first answer carried (the ticket as it was then)
+            response["ETag"] = exc.record.etag
         return response
     if isinstance(exc, TicketError):
         exc = _from_service(exc)

@@ -94,6 +94,7 @@ class IdempotentPostMixin:
             else:
                 record.status_code = response.status_code
                 record.body = response.data
-                record.save(update_fields=["status_code", "body"])
+                record.etag = response.get("ETag", "")
+                record.save(update_fields=["status_code", "body", "etag"])
             request._idempotency_record = None
         return response

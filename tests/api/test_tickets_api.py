@@ -271,6 +271,7 @@ def test_a_retried_post_with_the_same_key_is_replayed_not_repeated(db):
 
     assert first.status_code == again.status_code == 201
     assert again.json()["reference"] == first.json()["reference"] and again["Idempotent-Replayed"] == "true"
+    assert again["ETag"] == first["ETag"]  # the replay is the first answer, headers included
     assert Ticket.objects.count() == 1
 
 
