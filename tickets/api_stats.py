@@ -17,12 +17,10 @@ from rest_framework.response import Response
 from servicedesk.api.permissions import HasScope
 from tickets import selectors_sla
 from tickets.api import errors
+from tickets.dashboards.filters import DEFAULT_DAYS, FIRST_DAY, LAST_DAY, MAX_DAYS
 from tickets.models import ApiClient, DeadlineKind, Department
 from tickets.sla import SHANGHAI
 from tickets.stats_scope import StatsScope, stats_scope_for
-
-DEFAULT_DAYS = 30
-MAX_DAYS = 3 * 366
 
 SLA_DEFINITION = gettext_lazy(
     "A deadline counts on the day it settled: when it was met, or when it was found breached, whichever came "
@@ -49,6 +47,9 @@ class StatsFilterSerializer(serializers.Serializer):
         today = timezone.now().astimezone(SHANGHAI).date()
         date_to = attrs.get("date_to") or today
         date_from = attrs.get("date_from") or date_to - timedelta(days=DEFAULT_DAYS - 1)
+        for name, day in (("date_from", date_from), ("date_to", date_to)):
+            if not FIRST_DAY <= day <= LAST_DAY:
+                raise serializers.ValidationError({name: [_("Choose days between 2000 and 2100.")]})
         if date_from > date_to:
             raise serializers.ValidationError({"date_to": [_("The last day is before the first day.")]})
         if (date_to - date_from).days >= MAX_DAYS:

@@ -92,6 +92,8 @@ def test_staff_see_statistics_by_role(handoffs, login, clerk, tech_head, supervi
         ("date_from=2026-03-10&date_to=2026-03-01", "date_to"),
         ("date_from=2020-01-01&date_to=2026-03-01", "date_from"),
         ("date_from=yesterday", "date_from"),
+        ("date_from=0001-01-01&date_to=0001-01-02", "date_from"),
+        ("date_from=9999-12-30&date_to=9999-12-31", "date_from"),
         ("kind=lunch", "kind"),
         ("period=year", "period"),
         ("department=no+such", "department"),

@@ -91,6 +91,8 @@ def test_a_department_head_sees_only_their_department(handoffs, login, tech_head
         ("date_from=2026-03-10&date_to=2026-03-01", "date_to"),
         ("date_from=2020-01-01", "date_from"),
         ("bucket=year", "bucket"),
+        ("date_from=0001-01-01&date_to=0001-01-02", "date_from"),
+        ("date_from=2101-01-01&date_to=2101-01-02", "date_from"),
     ],
 )
 def test_bad_filters_are_a_400_naming_the_field(query, field, login, supervisor):

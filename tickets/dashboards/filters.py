@@ -16,6 +16,7 @@ from tickets.stats_scope import StatsScope
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)  # the years the desk can hold figures of
 BUCKET_CHOICES = [("day", _("By day")), ("week", _("By week")), ("month", _("By month"))]
 
 
@@ -70,7 +71,12 @@ class DashboardFilterForm(forms.Form):
             return cleaned
         date_to = cleaned.get("date_to") or self.today
         date_from = cleaned.get("date_from") or date_to - timedelta(days=DEFAULT_DAYS - 1)
-        if date_from > date_to:
+        if not FIRST_DAY <= date_from <= LAST_DAY or not FIRST_DAY <= date_to <= LAST_DAY:
+            self.add_error(
+                "date_from" if not FIRST_DAY <= date_from <= LAST_DAY else "date_to",
+                _("Choose days between 2000 and 2100."),
+            )
+        elif date_from > date_to:
             self.add_error("date_to", _("The last day is before the first day."))
         elif (date_to - date_from).days >= MAX_DAYS:
             self.add_error("date_from", _("Ask for at most %(days)s days at a time.") % {"days": MAX_DAYS})
