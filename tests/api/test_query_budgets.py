@@ -117,3 +117,23 @@ def test_webhook_deliveries(api, client_and_key, clerk):
     counts = cost(api, f"/api/v1/webhooks/{subscription.pk}/deliveries/", grow)
 
     assert counts[0] == counts[1] <= BUDGETS["deliveries"], counts
+
+
+def test_a_ticket_detail_costs_the_same_whatever_its_history(api, clerk, engineer):
+    """GET /api/v1/tickets/{reference}/: the same queries for a ticket just taken and for one
+    handed back and forth with a long record (its deadlines come in one prefetch)."""
+    fresh = new_ticket(clerk, now=None)
+    busy = new_ticket(clerk, now=None, contact_phone="13800000002")
+    for round_ in range(4):
+        busy = services.ticket_hand_off(ticket=busy, actor=clerk, to_user=engineer, now=None)
+        busy = services.ticket_reply(ticket=busy, actor=engineer, result=f"第 {round_} 次答复", now=None)
+        services.ticket_add_note(ticket=busy, actor=engineer, text=f"记录 {round_}")
+
+    counts = []
+    for ticket in (fresh, busy):
+        with CaptureQueriesContext(connection) as queries:
+            response = api.get(f"/api/v1/tickets/{ticket.reference}/")
+        assert response.status_code == 200 and response.json()["reference"] == ticket.reference
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
