@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/servicedesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint check-migrations integration venv clean
+.PHONY: run test lint check-migrations integration bench venv clean
 
 venv: $(STAMP)
 
@@ -56,6 +56,18 @@ integration: $(STAMP)
 	else \
 	  echo "SKIPPED: integration tests (PostgreSQL at $(TEST_DATABASE_URL) or Redis at $(TEST_REDIS_URL) not reachable)"; \
 	fi
+
+# The benchmark (README "Benchmarks"; not a set-up command): recreates the database
+# BENCH_DATABASE_URL names, generates BENCH_TICKETS tickets in it, measures, and writes
+# bench/results/<date>.md. BENCH_TICKETS=100000 make bench runs a smaller set.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/servicedesk_bench
+BENCH_TICKETS ?= 1000000
+
+bench: $(STAMP)
+	$(PY) -m bench.db recreate "$(BENCH_DATABASE_URL)"
+	DATABASE_URL="$(BENCH_DATABASE_URL)" DJANGO_SETTINGS_MODULE=bench.settings $(PY) manage.py migrate --no-input -v 0
+	DATABASE_URL="$(BENCH_DATABASE_URL)" $(PY) -m bench.generate --tickets $(BENCH_TICKETS)
+	DATABASE_URL="$(BENCH_DATABASE_URL)" $(PY) -m bench.measure
 
 clean:
 	rm -rf $(VENV) var
