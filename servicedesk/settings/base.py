@@ -78,6 +78,13 @@ def _database_config() -> dict:
         config = dj_database_url.parse(url, conn_max_age=int(env("DB_CONN_MAX_AGE", "60")))
     else:
         config = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "servicedesk.sqlite3")}
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # PostgreSQL's JIT compiles any query its planner thinks costly, adding 50-300 ms to
+        # exactly the dashboard queries it means to speed up; ours are short reads and writes
+        # (docs/performance.md). DB_SESSION_OPTIONS="" keeps the server's own setting.
+        options = env("DB_SESSION_OPTIONS", "-c jit=off")
+        if options:
+            config["OPTIONS"] = {"options": options}
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Web server, Celery worker and beat share one SQLite file: WAL lets readers run
         # beside a writer, IMMEDIATE transactions take the write lock up front (no upgrade
