@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from complaints.selectors_stats import DENOMINATOR_DEFINITION, MonthlyRate, complaint_rates_monthly
 from servicedesk.api.permissions import HasScope
 from tickets.api import errors
-from tickets.api_stats import StatsFilterSerializer, stats_department, stats_scope_of
+from tickets.api_stats import StatsFilterSerializer, stats_query
 
 
 class ComplaintMonthSerializer(serializers.Serializer):
@@ -68,11 +68,7 @@ class ComplaintStatsView(views.APIView):
         responses={200: ComplaintStatsSerializer, **errors(400, 401, 403, 404)},
     )
     def get(self, request):
-        scope = stats_scope_of(request)
-        query = StatsFilterSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
-        department = stats_department(scope, data.get("department"))
+        scope, data, department = stats_query(request, StatsFilterSerializer)
         rates = complaint_rates_monthly(
             scope=scope,
             first=(data["date_from"].year, data["date_from"].month),

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from servicedesk.api.permissions import HasScope
 from tickets import selectors_sla
 from tickets.api import errors
-from tickets.dashboards.filters import DEFAULT_DAYS, FIRST_DAY, LAST_DAY, MAX_DAYS
+from tickets.dashboards.filters import date_range
 from tickets.models import ApiClient, DeadlineKind, Department
 from tickets.sla import SHANGHAI
 from tickets.stats_scope import StatsScope, stats_scope_for
@@ -45,17 +45,10 @@ class StatsFilterSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         today = timezone.now().astimezone(SHANGHAI).date()
-        date_to = attrs.get("date_to") or today
-        date_from = attrs.get("date_from") or date_to - timedelta(days=DEFAULT_DAYS - 1)
-        for name, day in (("date_from", date_from), ("date_to", date_to)):
-            if not FIRST_DAY <= day <= LAST_DAY:
-                raise serializers.ValidationError({name: [_("Choose days between 2000 and 2100.")]})
-        if date_from > date_to:
-            raise serializers.ValidationError({"date_to": [_("The last day is before the first day.")]})
-        if (date_to - date_from).days >= MAX_DAYS:
-            raise serializers.ValidationError(
-                {"date_from": [_("Ask for at most %(days)s days at a time.") % {"days": MAX_DAYS}]}
-            )
+        date_from, date_to, error = date_range(attrs.get("date_from"), attrs.get("date_to"), today=today)
+        if error is not None:
+            field, message = error
+            raise serializers.ValidationError({field: [message]})
         attrs["date_from"], attrs["date_to"] = date_from, date_to
         return attrs
 
@@ -91,6 +84,16 @@ def stats_department(scope: StatsScope, code: str | None) -> Department | None:
     if department is None or not scope.allows(department.pk):
         raise exceptions.NotFound(_("No department %(code)s whose figures you may see.") % {"code": code})
     return department
+
+
+def stats_query(request, serializer_class) -> tuple[StatsScope, dict, Department | None]:
+    """A statistics request read once for every statistics endpoint: the caller's scope (403),
+    the filters (400 on the field) and the department asked for (404 outside the scope)."""
+    scope = stats_scope_of(request)
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    data = query.validated_data
+    return scope, data, stats_department(scope, data.get("department"))
 
 
 class SlaFigureSerializer(serializers.Serializer):
@@ -164,11 +167,7 @@ class SlaStatsView(views.APIView):
         responses={200: SlaStatsSerializer, **errors(400, 401, 403, 404)},
     )
     def get(self, request):
-        scope = stats_scope_of(request)
-        query = SlaFilterSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
-        department = stats_department(scope, data.get("department"))
+        scope, data, department = stats_query(request, SlaFilterSerializer)
         common = {
             "scope": scope,
             "date_from": data["date_from"],

@@ -50,6 +50,22 @@ class DashboardQuery:
         return {key: value for key, value in values.items() if value}
 
 
+def date_range(date_from: date | None, date_to: date | None, *, today: date) -> tuple[date, date, tuple | None]:
+    """The range a dashboard or statistics request asks for, with the defaults filled in (the
+    last DEFAULT_DAYS days up to today), and the first thing wrong with it as (field, message),
+    or None. One rule for the dashboards' form and the statistics API."""
+    date_to = date_to or today
+    date_from = date_from or date_to - timedelta(days=DEFAULT_DAYS - 1)
+    for name, day in (("date_from", date_from), ("date_to", date_to)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            return date_from, date_to, (name, _("Choose days between 2000 and 2100."))
+    if date_from > date_to:
+        return date_from, date_to, ("date_to", _("The last day is before the first day."))
+    if (date_to - date_from).days >= MAX_DAYS:
+        return date_from, date_to, ("date_from", _("Ask for at most %(days)s days at a time.") % {"days": MAX_DAYS})
+    return date_from, date_to, None
+
+
 class DashboardFilterForm(forms.Form):
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -69,17 +85,9 @@ class DashboardFilterForm(forms.Form):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        date_to = cleaned.get("date_to") or self.today
-        date_from = cleaned.get("date_from") or date_to - timedelta(days=DEFAULT_DAYS - 1)
-        if not FIRST_DAY <= date_from <= LAST_DAY or not FIRST_DAY <= date_to <= LAST_DAY:
-            self.add_error(
-                "date_from" if not FIRST_DAY <= date_from <= LAST_DAY else "date_to",
-                _("Choose days between 2000 and 2100."),
-            )
-        elif date_from > date_to:
-            self.add_error("date_to", _("The last day is before the first day."))
-        elif (date_to - date_from).days >= MAX_DAYS:
-            self.add_error("date_from", _("Ask for at most %(days)s days at a time.") % {"days": MAX_DAYS})
+        date_from, date_to, error = date_range(cleaned.get("date_from"), cleaned.get("date_to"), today=self.today)
+        if error is not None:
+            self.add_error(*error)
         cleaned["date_from"], cleaned["date_to"] = date_from, date_to
         cleaned["bucket"] = cleaned.get("bucket") or self.default_bucket
         return cleaned
