@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 TABLES = [
     "tickets_ticket",
@@ -218,7 +219,9 @@ def main(argv=None) -> int:
     frequent = (
         Ticket.objects.filter(customer__isnull=False).values("customer").annotate(n=Count("id")).order_by("-n").first()
     )
-    phone = "".join(ch for ch in Customer.objects.get(pk=frequent["customer"]).phone if ch.isdigit())
+    frequent_customer = Customer.objects.get(pk=frequent["customer"])
+    phone = "".join(ch for ch in frequent_customer.phone if ch.isdigit())
+    customer_name = frequent_customer.name
     year_ago = now - timedelta(days=365)
     reference = (
         Ticket.objects.filter(created_at__lte=year_ago, first_responder__staff__role="front_desk")
@@ -260,6 +263,21 @@ def main(argv=None) -> int:
         add("ticket detail", "API events, 50 events", 30, get(as_api, events_url, **bearer))
     add("search", f"by phone (list ?q={phone})", 20, get(as_supervisor, f"/tickets/?q={phone}"))
     add("search", f"by reference (list ?q={reference})", 20, get(as_supervisor, f"/tickets/?q={reference}"))
+    htmx = {"HTTP_HX_REQUEST": "true"}  # the rows only: what the search box fetches as staff type
+    add("search", f"by phone (list rows, htmx, ?q={phone})", 20, get(as_supervisor, f"/tickets/?q={phone}", **htmx))
+    add(
+        "search",
+        f"by last 4 digits (list rows, htmx, ?q={phone[-4:]})",
+        20,
+        get(as_supervisor, f"/tickets/?q={phone[-4:]}", **htmx),
+    )
+    add("search", f"by phone (API ?search={phone})", 20, get(as_api, f"/api/v1/tickets/?search={phone}", **bearer))
+    add(
+        "search",
+        f"by customer name (list rows, htmx, ?q={customer_name})",
+        None,
+        get(as_supervisor, f"/tickets/?q={quote(customer_name)}", **htmx),
+    )
 
     scope = stats_scope_for(supervisor)
     ranges = [("30 days", today - timedelta(days=29), 200), ("1 year", today - timedelta(days=364), 1000)]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,6 +33,7 @@ from servicedesk.api.permissions import HasScope
 from tickets import permissions, selectors, services
 from tickets.exceptions import NotPermitted
 from tickets.models import ApiClient, Category, Deadline, Department, ProblemType, Ticket, TicketEvent
+from tickets.selectors_search import ticket_search
 
 User = get_user_model()
 
@@ -194,17 +194,7 @@ class TicketApiFilter(django_filters.FilterSet):
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
     def filter_search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(reference__icontains=value)
-            | Q(contact_name__icontains=value)
-            | Q(contact_phone__icontains=value)
-            | Q(customer__name__icontains=value)
-            | Q(customer__phone__icontains=value)
-            | Q(subject__icontains=value)
-        )
+        return ticket_search(queryset, value)
 
 
 def tickets_for(request):

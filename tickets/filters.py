@@ -3,20 +3,19 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
-from django.db.models.functions import Replace
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import ModelChoiceField as NullableModelChoiceField
 
 from tickets.models import Category, Deadline, DeadlineKind, Department, ProblemType, Ticket
 from tickets.selectors import ticket_overdue_condition
+from tickets.selectors_search import ticket_search
 from tickets.selectors_sla import MET_IN_TIME
 from tickets.sla import SHANGHAI
 
@@ -35,16 +34,6 @@ ORDERINGS = {
     "reference": ("reference",),
     "-reference": ("-reference",),
 }
-_PHONE_NOISE = re.compile(r"[\s\-()]")
-PHONE_FIELDS = ("contact_phone", "callback_phone", "customer__phone", "customer__phone_alt")
-
-
-def _digits(field: str) -> Replace:
-    """The column without the separators people type in phone numbers (space, hyphen, brackets)."""
-    expression = F(field)
-    for noise in (" ", "-", "(", ")"):
-        expression = Replace(expression, Value(noise), Value(""))
-    return expression
 
 
 def shanghai_midnight(day: date) -> datetime:
@@ -287,22 +276,7 @@ class TicketFilter(django_filters.FilterSet):
         return queryset
 
     def filter_q(self, queryset, name, value):
-        text = value.strip()
-        if not text:
-            return queryset
-        condition = (
-            Q(reference__istartswith=text)
-            | Q(subject__icontains=text)
-            | Q(contact_name__icontains=text)
-            | Q(customer__name__icontains=text)
-        )
-        digits = _PHONE_NOISE.sub("", text)
-        if digits.isdigit():
-            # Phones are matched on their digits: "021-6666 8888" is found by "66668888".
-            queryset = queryset.alias(**{f"{name}_digits": _digits(name) for name in PHONE_FIELDS})
-            for name in PHONE_FIELDS:
-                condition |= Q(**{f"{name}_digits__contains": digits})
-        return queryset.filter(condition)
+        return ticket_search(queryset, value)
 
     def filter_status(self, queryset, name, value):
         if value == UNFINISHED:
