@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django import forms
-
 from scripts_lib.models_phrasebook import Script
 from scripts_lib.selectors_phrasebook import FALLBACKS_EN, FALLBACKS_ZH, script_render, scripts_for
+from tickets.widgets import QuickSelect
 
 Moment = Script.Moment
 COLLEAGUE = ("colleague_name", "colleague_extension")
@@ -40,14 +39,16 @@ def ticket_scripts(*, ticket, user, now: datetime, moments=TICKET_MOMENTS) -> di
     return scripts_for(moments=moments, now=now, channel=ticket.channel, kind=ticket.kind, context=context)
 
 
-class ColleagueSelect(forms.Select):
-    """The colleague select, each option carrying the name and extension the customer is told."""
+class ColleagueSelect(QuickSelect):
+    """The colleague select, each option carrying the name and extension the customer is told
+    (drawn without a template per option: a desk has hundreds of colleagues)."""
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
         instance = getattr(value, "instance", None)
-        profile = getattr(instance, "staff", None) if instance is not None else None
-        if profile is not None:
+        # A user with a staff profile, or a tickets.forms.Colleague row (display_name, extension).
+        profile = getattr(instance, "staff", instance)
+        if hasattr(profile, "display_name"):
             option["attrs"]["data-name"] = profile.display_name
             option["attrs"]["data-extension"] = profile.extension or ""
         return option

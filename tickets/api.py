@@ -234,7 +234,8 @@ class TicketViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveM
         return response
 
     def get_object(self):
-        ticket = self.get_queryset().filter(reference=self.kwargs["reference"]).first()
+        # The reference is unique: no ordering to compile or plan.
+        ticket = next(iter(self.get_queryset().filter(reference=self.kwargs["reference"]).order_by()[:1]), None)
         if ticket is None:
             raise Http404(_("No ticket %(ref)s that you may see.") % {"ref": self.kwargs["reference"]})
         return ticket
@@ -294,8 +295,12 @@ class TicketViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveM
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def events(self, request, reference=None):
-        ticket = self.get_object()
-        return Response(EventSerializer(selectors.ticket_event_list(ticket=ticket), many=True).data)
+        # The access rule decides only which ticket: its row, joins and deadlines are not shown here.
+        visible = tickets_for(request).filter(reference=reference).order_by().values_list("pk", flat=True)[:1]
+        ticket_pk = next(iter(visible), None)
+        if ticket_pk is None:
+            raise Http404(_("No ticket %(ref)s that you may see.") % {"ref": reference})
+        return Response(EventSerializer(selectors.ticket_event_list(ticket=ticket_pk), many=True).data)
 
 
 # --- Actions, ETag and If-Match -----------------------------------------------------------------

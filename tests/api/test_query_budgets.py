@@ -44,10 +44,10 @@ def cost(api: Client, path: str, grow, sizes=(2, 12)) -> list[int]:
 
 # The whole request, as measured when these budgets were set: the key look-up and its
 # last_used_at stamp (2), the key's departments where the view narrows by them (1), then the
-# view's own: the ticket and its live deadlines + the events (3); the evaluations page (1); the
+# view's own: the ticket's id + the events (2); the evaluations page (1); the
 # customers + their open tickets (2); the subscriptions page (1); the subscription + its
 # deliveries page (2).
-BUDGETS = {"events": 6, "evaluations": 4, "customers": 5, "webhooks": 3, "deliveries": 4}
+BUDGETS = {"events": 5, "evaluations": 4, "customers": 5, "webhooks": 3, "deliveries": 4}
 
 
 def test_a_tickets_events(api, clerk, engineer, client_and_key):

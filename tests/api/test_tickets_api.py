@@ -151,6 +151,24 @@ def test_the_list_costs_the_same_for_3_or_30_tickets(clerk):
     assert counts[0] == counts[1], counts
 
 
+def test_a_keys_last_use_is_kept_to_the_minute_without_a_write_per_call(tickets):
+    client, key = key_for()
+    caller = api(key)
+
+    assert caller.get("/api/v1/tickets/").status_code == 200
+    client.refresh_from_db()
+    first = client.last_used_at
+    assert first is not None
+    assert caller.get(f"/api/v1/tickets/{tickets[0].reference}/events/").status_code == 200
+    client.refresh_from_db()
+    assert client.last_used_at == first  # within the minute: not written again
+
+    ApiClient.objects.filter(pk=client.pk).update(last_used_at=first - timedelta(minutes=2))
+    assert caller.get("/api/v1/tickets/").status_code == 200
+    client.refresh_from_db()
+    assert client.last_used_at >= first
+
+
 def test_the_schema_validates(db, tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
     text = (tmp_path / "schema.yml").read_text()

@@ -1,5 +1,7 @@
 """The complaint pages through the web: accepting, the file, routing, report, approval, return visit."""
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from complaints import services
@@ -38,6 +40,25 @@ def test_accepting_from_a_ticket_shows_the_script_and_links_both(login, clerk, s
     assert "reply to you within 4 hours" in page
     ticket_page = client.get(reverse("desk:ticket_detail", args=[source.reference])).content.decode()
     assert reverse("complaints:file", args=[complaint.ticket.reference]) in ticket_page
+
+
+def test_the_ticket_page_lists_the_complaints_from_it_at_a_fixed_cost(login, clerk, service_dept):
+    source = new_ticket(clerk, subject="宽带报修", now=None)
+    client = login(clerk)
+    page_url = reverse("desk:ticket_detail", args=[source.reference])
+    client.get(page_url)  # warm the calendar and session caches
+
+    counts = []
+    for total in (1, 3):
+        while Complaint.objects.filter(source_ticket=source).count() < total:
+            accept(clerk, source_ticket=source, contact_name="", contact_phone="")
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(page_url).content.decode()
+        counts.append(len(queries))
+        for complaint in Complaint.objects.filter(source_ticket=source).select_related("ticket"):
+            assert reverse("complaints:file", args=[complaint.ticket.reference]) in page
+
+    assert counts[0] == counts[1], counts
 
 
 def test_bad_acceptance_shows_the_errors_and_writes_nothing(login, clerk, service_dept):

@@ -779,9 +779,9 @@ def _ticket_with_events(clerk, engineer, count: int) -> Ticket:
     return ticket
 
 
-def test_the_page_costs_the_same_queries_for_3_or_40_events(login, clerk, engineer, django_assert_max_num_queries):
+def test_the_page_costs_the_same_queries_for_3_or_50_events(login, clerk, engineer, django_assert_max_num_queries):
     small = _ticket_with_events(clerk, engineer, 3)
-    large = _ticket_with_events(clerk, engineer, 40)
+    large = _ticket_with_events(clerk, engineer, 50)
     client = login(clerk)
     client.get(detail_url(small))  # warm the calendar and session caches
 
@@ -795,6 +795,25 @@ def test_the_page_costs_the_same_queries_for_3_or_40_events(login, clerk, engine
         client.get(detail_url(large))
 
     assert counts[0] == counts[1], counts
-    # 12 for the ticket page, 1 for complaints from it, 1 for its evaluation, 1 for the phrase
-    # book's scripts (closing, handoff and test-callback lines, scripts_lib)
+    # The session, its user and staff profile (3); the ticket, its first responder and assignee,
+    # its timeline and deadlines (4); the complaints that arose from it (1); the phrase book's
+    # scripts (1); the department names of the hand-off entries (1); its evaluation and, without
+    # one, the latest link (2); the unread notifications of the page frame (1); the colleagues
+    # and departments of the hand-off form (2). No attachment on the timeline: no query for them.
     assert counts[0] <= 15
+
+
+def test_attachments_cost_one_query_and_the_hand_off_lists_every_colleague(login, clerk, engineer, media):
+    ticket = _ticket_with_events(clerk, engineer, 3)
+    client = login(clerk)
+    client.get(detail_url(ticket))
+    with CaptureQueriesContext(connection) as queries:
+        before = client.get(detail_url(ticket)).content.decode()
+    services.ticket_attach_file(ticket=ticket, actor=clerk, upload=upload("发票.pdf"))
+    with CaptureQueriesContext(connection) as more:
+        after = client.get(detail_url(ticket)).content.decode()
+
+    assert len(more) == len(queries) + 1
+    assert "发票.pdf" not in before and "发票.pdf" in after
+    for colleague in (clerk, engineer):
+        assert f'<option value="{colleague.pk}" data-name="' in after
