@@ -103,14 +103,21 @@ class PhraseOverrideMixin(forms.Form):
         self.phrase_refusal = None
 
 
+def colleague_label(name: str, department: str | None, extension: str | None) -> str:
+    """How a colleague is offered in a select: name, department and extension."""
+    return _("%(name)s · %(department)s · ext. %(extension)s") % {
+        "name": name,
+        "department": department or "—",
+        "extension": extension or "—",
+    }
+
+
 class ColleagueChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user) -> str:
         profile = user.staff
-        return _("%(name)s · %(department)s · ext. %(extension)s") % {
-            "name": profile.display_name,
-            "department": profile.department.name if profile.department else "—",
-            "extension": profile.extension or "—",
-        }
+        return colleague_label(
+            profile.display_name, profile.department.name if profile.department else None, profile.extension
+        )
 
 
 @dataclass(frozen=True)
@@ -139,12 +146,7 @@ class ColleagueRowIterator(ModelChoiceIterator):
             # StaffProfile.display_name: User.get_full_name() or the username.
             name = f"{first_name} {last_name}".strip() or username
             colleague = Colleague(pk=pk, display_name=name, extension=extension or "", department=department or "")
-            label = _("%(name)s · %(department)s · ext. %(extension)s") % {
-                "name": name,
-                "department": department or "—",
-                "extension": extension or "—",
-            }
-            yield ModelChoiceIteratorValue(pk, colleague), label
+            yield ModelChoiceIteratorValue(pk, colleague), colleague_label(name, department, extension)
 
 
 class QuickColleagueChoiceField(ColleagueChoiceField):
