@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date, datetime, time, timedelta
 
 import django_filters
@@ -10,6 +11,7 @@ from django import forms
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import ModelChoiceField as NullableModelChoiceField
 
@@ -20,7 +22,9 @@ from tickets.selectors_sla import MET_IN_TIME
 from tickets.sla import SHANGHAI
 
 UNFINISHED = "unfinished"
+DEFAULT_ORDERING_NAME = "-created"
 DEFAULT_ORDERING = ("-created_at", "-id")
+# Low 0 … urgent 3; the ticket_priority_rank index (Ticket.Meta) is on this same expression.
 PRIORITY_RANK = Case(
     *(When(priority=value, then=Value(rank)) for rank, value in enumerate(Ticket.Priority.values)),
     output_field=IntegerField(),
@@ -30,20 +34,68 @@ ORDERINGS = {
     "created": ("created_at", "id"),
     "-updated": ("-updated_at", "-id"),
     "-priority": ("-priority_rank", "-created_at", "-id"),
-    "priority": ("priority_rank", "-created_at", "-id"),
+    "priority": ("priority_rank", "created_at", "id"),  # the exact reverse: one index serves both
     "reference": ("reference",),
     "-reference": ("-reference",),
 }
+# Each ordering ends in a unique key (the id, or the reference), so a keyset page is exact
+# (tickets.keyset); each has an index (Ticket.Meta, docs/performance.md).
 
 
 def shanghai_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=SHANGHAI)
 
 
+class QuickSelect(forms.Select):
+    """A select written out in Python: the same HTML as Django's, without a template (nor a
+    format_html) per option; the assignee choice has hundreds of staff, and rendering them
+    cost more than the page's rows."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = self.format_value(value)
+        selected = chosen[0] if chosen else None
+        final_attrs = {"name": name, **self.build_attrs(self.attrs, attrs)}
+        options = []
+        for option_value, label in self.choices:
+            option_value = "" if option_value is None else str(option_value)
+            mark = ""
+            if option_value == selected:
+                mark, selected = " selected", None  # one selected option, as Django's select
+            # html.escape is what django.utils.html.escape does, minus its lazy-string wrapper.
+            options.append(f'  <option value="{html.escape(option_value)}"{mark}>{html.escape(str(label))}</option>')
+        # The attributes in Django's order (name first), booleans bare, false ones left out.
+        attributes = "".join(
+            f" {key}" if value is True else f' {key}="{html.escape(str(value))}"'
+            for key, value in final_attrs.items()
+            if value is not False and value is not None
+        )
+        return mark_safe(f"<select{attributes}>\n" + "\n".join(options) + "</select>")
+
+
+def _staff_label(name: str, staff_no: str | None) -> str:
+    return f"{name} ({staff_no})" if staff_no is not None else name
+
+
+class StaffChoiceIterator(forms.models.ModelChoiceIterator):
+    """The staff choices read as plain values (id, names, staff number): the list offers
+    hundreds, and a user and a profile object per option cost more than the page's rows."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        values = self.queryset.values_list("pk", "first_name", "last_name", "username", "staff__staff_no")
+        for pk, first_name, last_name, username, staff_no in values.iterator():
+            # As User.get_full_name(), else the username.
+            yield (pk, _staff_label(f"{first_name} {last_name}".strip() or username, staff_no))
+
+
 class StaffChoiceField(forms.ModelChoiceField):
+    iterator = StaffChoiceIterator
+
     def label_from_instance(self, obj) -> str:
-        name = obj.get_full_name() or obj.get_username()
-        return f"{name} ({obj.staff.staff_no})" if hasattr(obj, "staff") else name
+        return _staff_label(
+            obj.get_full_name() or obj.get_username(), obj.staff.staff_no if hasattr(obj, "staff") else None
+        )
 
 
 class StaffChoiceFilter(django_filters.ModelChoiceFilter):
@@ -137,24 +189,33 @@ class TicketFilter(django_filters.FilterSet):
             attrs={"type": "search", "placeholder": _("Reference, customer, phone or subject"), "autocomplete": "off"}
         ),
     )
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Ticket.Kind.choices, empty_label=_("All kinds"))
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=Ticket.Kind.choices, empty_label=_("All kinds"), widget=QuickSelect
+    )
     status = django_filters.ChoiceFilter(
         label=_("Status"),
         choices=[(UNFINISHED, _("Not yet resolved")), *Ticket.Status.choices],
         method="filter_status",
         empty_label=_("All statuses"),
+        widget=QuickSelect,
     )
     priority = django_filters.ChoiceFilter(
-        label=_("Priority"), choices=Ticket.Priority.choices, empty_label=_("All priorities")
+        label=_("Priority"), choices=Ticket.Priority.choices, empty_label=_("All priorities"), widget=QuickSelect
     )
     department = django_filters.ModelChoiceFilter(
-        label=_("Department"), queryset=Department.objects.filter(is_active=True), empty_label=_("All departments")
+        label=_("Department"),
+        queryset=Department.objects.filter(is_active=True),
+        empty_label=_("All departments"),
+        widget=QuickSelect,
     )
-    assignee = StaffChoiceFilter(label=_("Assignee"), queryset=_active_staff, empty_label=_("Anyone"))
+    assignee = StaffChoiceFilter(
+        label=_("Assignee"), queryset=_active_staff, empty_label=_("Anyone"), widget=QuickSelect
+    )
     category = django_filters.ModelChoiceFilter(
         label=_("Call reason"),
         queryset=Category.objects.filter(is_active=True).select_related("parent"),
         empty_label=_("All call reasons"),
+        widget=QuickSelect,
     )
     created_after = django_filters.DateFilter(
         label=_("Accepted from"), method="filter_created_after", widget=forms.DateInput(attrs={"type": "date"})
@@ -241,6 +302,7 @@ class TicketFilter(django_filters.FilterSet):
         label=_("Sort by"),
         method="filter_ordering",
         empty_label=None,
+        widget=QuickSelect,
         choices=[
             ("-created", _("Newest first")),
             ("created", _("Oldest first")),

@@ -302,6 +302,26 @@ class Ticket(models.Model):
             models.Index(
                 fields=["handed_off_at"], condition=Q(handed_off_at__isnull=False), name="ticket_handed_off_at"
             ),
+            # The ticket list's keyset pages (tickets.keyset): one index per sort order, scanned
+            # either way (newest or oldest first); created_at has its own (db_index) and the
+            # reference its unique one. The last key, the id, breaks ties on the page boundary.
+            models.Index(fields=["-updated_at", "-id"], name="ticket_updated_id"),
+            # A department's or an assignee's tickets, newest first (the list's filters).
+            models.Index(fields=["department", "-created_at", "-id"], name="ticket_dept_created"),
+            models.Index(fields=["assignee", "-created_at", "-id"], name="ticket_assignee_created"),
+            # By priority: the rank expression of tickets.filters.PRIORITY_RANK (low 0 … urgent 3).
+            models.Index(
+                models.Case(
+                    *(
+                        models.When(priority=value, then=models.Value(rank))
+                        for rank, value in enumerate(("low", "normal", "high", "urgent"))
+                    ),
+                    output_field=models.IntegerField(),
+                ),
+                "created_at",
+                "id",
+                name="ticket_priority_rank",
+            ),
         ]
 
     def __str__(self) -> str:

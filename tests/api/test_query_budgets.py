@@ -4,17 +4,20 @@ The budget is the whole request: authentication, throttling, the page and its re
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from complaints import evaluations
 from complaints.models import Evaluation
 from tests.factories import CustomerFactory
 from tests.tickets.helpers import new_ticket
 from tickets import api_keys, services, webhooks
-from tickets.models import Customer, TicketEvent, WebhookDelivery, WebhookSubscription
+from tickets.models import Customer, Ticket, TicketEvent, WebhookDelivery, WebhookSubscription
 
 
 @pytest.fixture
@@ -137,3 +140,37 @@ def test_a_ticket_detail_costs_the_same_whatever_its_history(api, clerk, enginee
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
+
+
+# GET /api/v1/tickets/ (issue 9): the key look-up, its last_used_at stamp and its departments,
+# then the page and its live deadlines; signed in instead: the session, the user, the staff
+# profile, the page and its deadlines.
+TICKET_LIST_QUERIES = {"key": 5, "session": 5}
+
+
+def test_the_ticket_list_costs_the_same_for_3_and_40_tickets(api, clerk):
+    session = Client(HTTP_ACCEPT_LANGUAGE="en")
+    session.force_login(clerk)
+    paths = [
+        "/api/v1/tickets/",
+        f"/api/v1/tickets/?overdue=true&department={clerk.staff.department.code}",
+        "/api/v1/tickets/?ordering=-id&page_size=25",
+    ]
+    ten_days_ago = timezone.now() - timedelta(days=10)  # every first response long overdue
+
+    def costs(size: int) -> list[int]:
+        while Ticket.objects.count() < size:
+            new_ticket(clerk, now=ten_days_ago)
+        counts = []
+        for who, client in (("key", api), ("session", session)):
+            for path in paths:
+                with CaptureQueriesContext(connection) as queries:
+                    response = client.get(path)
+                assert response.status_code == 200, response.content
+                assert len(response.json()["results"]) == min(size, 25 if "page_size" in path else 50)
+                counts.append((who, len(queries)))
+        return counts
+
+    few, many = costs(3), costs(40)
+
+    assert few == many == [(who, TICKET_LIST_QUERIES[who]) for who in ("key", "session") for _ in paths]

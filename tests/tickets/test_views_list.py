@@ -5,10 +5,14 @@ The clock is frozen at NOW (Tuesday 2026-03-03 10:00, Asia/Shanghai).
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+from html import unescape
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -16,15 +20,19 @@ from django.utils import timezone
 from tests.clock import at
 from tests.factories import CategoryFactory, CustomerFactory, DepartmentFactory
 from tests.tickets.helpers import new_ticket, ticket_in
-from tickets import services
+from tickets import keyset, services
+from tickets.filters import ORDERINGS
 from tickets.models import Ticket
+from tickets.views import ticket_list
 
 NOW = at("2026-03-03 10:00")
 LIST = reverse("desk:ticket_list")
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-# session, user, staff profile, unread count (page frame); count, page rows, their deadlines;
-# the department, assignee and call-reason choices of the filter form.
+# session, user, staff profile, unread count (page frame); the page's rows, their deadlines,
+# the count (up to keyset.COUNT_LIMIT); the department, assignee and call-reason choices of the
+# filter form (not in an htmx swap of the results).
 LIST_QUERY_BUDGET = 10
+LIST_PARTIAL_QUERIES = 7
 
 
 @pytest.fixture(autouse=True)
@@ -216,11 +224,41 @@ def test_bad_filter_values_show_field_errors_and_no_tickets(client, clerk, param
     assert "1 ticket" not in html
 
 
-def test_a_bad_page_number_shows_a_page_not_an_error(client, clerk):
+def test_an_old_page_number_is_ignored(client, clerk):
     new_ticket(clerk)
 
     assert len(refs(get(client, clerk, {"page": "abc"}))) == 1
     assert len(refs(get(client, clerk, {"page": "99"}))) == 1
+
+
+def forged(ordering: str, direction: str, values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps([ordering, direction, values]).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "abc",  # not base64 of anything
+        "!!!!",
+        base64.urlsafe_b64encode(b"not json").decode(),
+        forged("-created", "n", ["2026-03-02T10:00:00+08:00"]),  # a key short
+        forged("-created", "n", ["2026-03-02T10:00:00", 5]),  # no time zone
+        forged("-created", "n", ["yesterday", 5]),
+        forged("-created", "n", ["2026-03-02T10:00:00+08:00", 2**63]),  # beyond any id
+        forged("-created", "n", ["2026-03-02T10:00:00+08:00", "5"]),
+        forged("-created", "sideways", ["2026-03-02T10:00:00+08:00", 5]),
+        forged("reference", "n", ["20260302-1001"]),  # made for another ordering
+        forged("password", "n", []),
+        "x" * 1000,
+    ],
+)
+def test_a_bad_cursor_shows_the_first_page_and_says_so(client, clerk, cursor):
+    tickets = make_many(clerk, 3)
+
+    response = get(client, clerk, {"cursor": cursor})
+
+    assert refs(response) == [t.reference for t in reversed(tickets)]
+    assert "That page link no longer fits this list, so here is its first page." in response.content.decode()
 
 
 # --- Ordering, pagination, count -----------------------------------------------------------------
@@ -244,25 +282,122 @@ def test_newest_first_by_default_and_other_orderings(client, clerk):
     assert refs(get(client, clerk, {"ordering": "reference"})) == newest_first[::-1]  # same day: by sequence
 
 
+def test_lowest_priority_first_is_the_exact_reverse_of_highest_first(client, clerk):
+    """Within a priority, highest-first lists the newest first and lowest-first the oldest
+    first: one index (ticket_priority_rank) serves both, read either way."""
+    older = new_ticket(clerk, now=at("2026-03-02 09:00"))
+    urgent = new_ticket(clerk, now=at("2026-03-02 10:00"), priority=Ticket.Priority.URGENT)
+    newer = new_ticket(clerk, now=at("2026-03-02 11:00"))
+
+    highest_first = refs(get(client, clerk, {"ordering": "-priority"}))
+
+    assert highest_first == [urgent.reference, newer.reference, older.reference]
+    assert refs(get(client, clerk, {"ordering": "priority"})) == highest_first[::-1]
+
+
 def make_many(user, count: int, **fields) -> list[Ticket]:
     return [new_ticket(user, subject=f"批量咨询 {i}", **fields) for i in range(count)]
 
 
-def test_pagination_and_total_count_keep_the_filters(client, clerk):
-    make_many(clerk, 60, kind=Ticket.Kind.COMPLAINT)
+def links(response) -> dict[str, str]:
+    """The pager's links by their text: their query strings, unescaped."""
+    html = response.content.decode()
+    nav = re.search(r'<nav class="pager".*?</nav>', html, re.S)
+    if nav is None:
+        return {}
+    return {text: unescape(href) for href, text in re.findall(r'href="([^"]*)"[^>]*>([^<]+)</a>', nav.group(0))}
+
+
+def follow(client, user, href: str, **headers):
+    assert href.startswith("?")
+    return client.get(LIST + href, **EN, **headers)
+
+
+def test_pages_go_older_and_newer_and_keep_the_filters(client, clerk):
+    complaints = make_many(clerk, 60, kind=Ticket.Kind.COMPLAINT)
     make_many(clerk, 3)
+    newest_first = [t.reference for t in reversed(complaints)]
 
     first = get(client, clerk, {"kind": "complaint"})
-    html = first.content.decode()
-    assert len(refs(first)) == 25
-    assert "60 tickets" in html
-    assert "Page 1 of 3" in html
-    assert 'href="?kind=complaint&amp;page=2"' in html
-    assert 'href="?kind=complaint&amp;page=3"' in html
+    assert refs(first) == newest_first[:25]
+    assert "60 tickets" in first.content.decode()
+    assert set(links(first)) == {"Next"}
+    assert "kind=complaint" in links(first)["Next"] and "cursor=" in links(first)["Next"]
 
-    last = get(client, clerk, {"kind": "complaint", "page": 3})
-    assert len(refs(last)) == 10
-    assert "Page 3 of 3" in last.content.decode()
+    second = follow(client, clerk, links(first)["Next"])
+    assert refs(second) == newest_first[25:50]
+    assert "60 tickets" in second.content.decode()
+    assert set(links(second)) == {"First page", "Previous", "Next"}
+
+    last = follow(client, clerk, links(second)["Next"])
+    assert refs(last) == newest_first[50:]
+    assert set(links(last)) == {"First page", "Previous"}
+
+    back = follow(client, clerk, links(last)["Previous"])
+    assert refs(back) == newest_first[25:50]
+    assert refs(follow(client, clerk, links(back)["Previous"])) == newest_first[:25]
+    assert set(links(follow(client, clerk, links(back)["Previous"]))) == {"Next"}
+    assert refs(follow(client, clerk, links(last)["First page"])) == newest_first[:25]
+
+
+@pytest.mark.parametrize("ordering", list(ORDERINGS))
+def test_every_ordering_pages_through_every_ticket_once_both_ways(client, clerk, monkeypatch, ordering):
+    # Ties on the first sort key (same time, same priority) are split by the id.
+    for i, priority in enumerate(["low", "urgent", "normal", "normal", "high", "normal", "low", "urgent"]):
+        new_ticket(clerk, now=at(f"2026-03-02 0{i // 2}:00"), priority=priority, subject=f"排序 {i}")
+    Ticket.objects.filter(subject__in=["排序 2", "排序 3", "排序 4"]).update(updated_at=at("2026-03-02 12:00"))
+    whole = refs(get(client, clerk, {"ordering": ordering}))  # with the real page size all fit
+    monkeypatch.setattr(ticket_list, "PAGE_SIZE", 3)
+
+    pages = [get(client, clerk, {"ordering": ordering})]
+    while "Next" in links(pages[-1]):
+        pages.append(follow(client, clerk, links(pages[-1])["Next"]))
+    walked = [ref for page in pages for ref in refs(page)]
+    back = [pages[-1]]
+    while "Previous" in links(back[-1]):
+        back.append(follow(client, clerk, links(back[-1])["Previous"]))
+
+    assert len(pages) == 3 and [len(refs(page)) for page in pages] == [3, 3, 2]
+    assert sorted(walked) == sorted(Ticket.objects.values_list("reference", flat=True))
+    assert [refs(page) for page in reversed(back)] == [refs(page) for page in pages]
+    assert walked == whole
+
+
+def test_the_next_page_stays_put_when_new_tickets_arrive(client, clerk, monkeypatch):
+    monkeypatch.setattr(ticket_list, "PAGE_SIZE", 3)
+    older = make_many(clerk, 6)
+    first = get(client, clerk)
+    assert refs(first) == [t.reference for t in reversed(older[3:])]
+
+    arrived = make_many(clerk, 2)
+    second = follow(client, clerk, links(first)["Next"])
+
+    assert refs(second) == [t.reference for t in reversed(older[:3])]
+    newer = follow(client, clerk, links(second)["Previous"])
+    assert refs(newer) == [t.reference for t in reversed(older[3:])]
+    assert "Previous" in links(newer)  # the new arrivals are a page further up
+    assert refs(follow(client, clerk, links(newer)["Previous"])) == [t.reference for t in reversed(arrived)]
+
+
+def test_a_next_link_past_every_ticket_shows_the_first_page(client, clerk, monkeypatch):
+    monkeypatch.setattr(ticket_list, "PAGE_SIZE", 2)
+    tickets = make_many(clerk, 3)
+    first = get(client, clerk, {"kind": "inquiry"})
+    Ticket.objects.filter(pk=tickets[0].pk).update(kind=Ticket.Kind.COMPLAINT)  # the only one left
+
+    response = follow(client, clerk, links(first)["Next"])
+
+    assert refs(response) == [tickets[2].reference, tickets[1].reference]
+    assert "That page link no longer fits this list, so here is its first page." in response.content.decode()
+
+
+def test_a_long_list_says_more_than_the_limit_instead_of_counting_all(client, clerk, monkeypatch):
+    monkeypatch.setattr(keyset, "COUNT_LIMIT", 4)
+    make_many(clerk, 5)
+
+    html = get(client, clerk).content.decode()
+    assert "More than 4 tickets" in html and "5 tickets" not in html
+    assert "1 ticket" in get(client, clerk, {"q": "批量咨询 1"}).content.decode()
 
 
 # --- Columns -------------------------------------------------------------------------------------
@@ -368,10 +503,10 @@ def fill_list(count: int, *, clerk, engineer) -> None:
             services.ticket_resolve_first_contact(ticket=ticket, actor=clerk, now=at("2026-03-02 10:30"))
 
 
-def list_queries(client, user, **headers) -> int:
+def list_queries(client, user, params=None, **headers) -> int:
     client.force_login(user)
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(LIST, {"status": "", "q": "咨询"}, **headers)
+        response = client.get(LIST, params or {"status": "", "q": "咨询"}, **headers)
     assert response.status_code == 200
     return len(queries)
 
@@ -387,11 +522,24 @@ def test_the_list_renders_within_its_query_budget(count, client, clerk, engineer
     assert len(refs(response)) == min(count, 25)
 
 
-def test_the_list_costs_the_same_queries_for_3_and_60_tickets(client, clerk, engineer):
+def test_the_list_costs_the_same_queries_for_3_and_40_tickets(client, clerk, engineer, supervisor):
+    overdue_in_department = {"overdue": "on", "department": engineer.staff.department_id, "ordering": "-updated"}
     fill_list(3, clerk=clerk, engineer=engineer)
-    few, few_partial = list_queries(client, clerk), list_queries(client, clerk, HTTP_HX_REQUEST="true")
-    fill_list(57, clerk=clerk, engineer=engineer)
-    many, many_partial = list_queries(client, clerk), list_queries(client, clerk, HTTP_HX_REQUEST="true")
+    few = [
+        list_queries(client, clerk),
+        list_queries(client, clerk, HTTP_HX_REQUEST="true"),
+        list_queries(client, supervisor, overdue_in_department),
+        list_queries(client, supervisor, {"ordering": "priority"}),
+    ]
+    fill_list(37, clerk=clerk, engineer=engineer)
+    many = [
+        list_queries(client, clerk),
+        list_queries(client, clerk, HTTP_HX_REQUEST="true"),
+        list_queries(client, supervisor, overdue_in_department),
+        list_queries(client, supervisor, {"ordering": "priority"}),
+    ]
+    client.force_login(supervisor)
+    cursor = dict(QueryDict(links(client.get(LIST, {"ordering": "priority"}, **EN))["Next"][1:]).items())
 
-    assert few == many
-    assert few_partial == many_partial < few  # the partial does not render the filter choices
+    assert few == many == [LIST_QUERY_BUDGET, LIST_PARTIAL_QUERIES, LIST_QUERY_BUDGET, LIST_QUERY_BUDGET]
+    assert list_queries(client, supervisor, cursor) == LIST_QUERY_BUDGET  # a later page costs the same
