@@ -215,7 +215,7 @@ COLUMNS = {
     "note, data",
     "tickets_deadline": "id, ticket_id, kind, state, policy_id, amount, unit, warn_ratio, started_at, anchor_at, "
     'remaining, "window", due_at, warn_at, paused_at, paused_total, warned_at, breached_at, met_at, cancelled_at, '
-    "escalation_level, settled_at, used, is_provisional, next_action_at",
+    "escalation_level, settled_at, used, is_provisional, next_action_at, department_id",
     "tickets_slaaction": "id, deadline_id, action, level, due_at, acted_at",
     "tickets_ticketsequence": "id, staff_no, day, last_value",
     "visits_visit": "id, ticket_id, line, queue_date, number, visitor_name, visitor_phone, purpose, party_size, "
@@ -426,6 +426,7 @@ class Deadline:
         "provisional",
         "next",
         "settled",
+        "department",
         "used",
         "lag",
         "actions",
@@ -501,7 +502,7 @@ class Life:
         d.remaining = None
         d.paused_at = None
         d.paused_total = 0
-        d.warned = d.breached = d.met = d.cancelled = d.settled = d.used = None
+        d.warned = d.breached = d.met = d.cancelled = d.settled = d.used = d.department = None
         d.level = level
         d.lag = g.rng.randrange(1, 6)
         d.actions = []
@@ -564,7 +565,7 @@ class Life:
                 else:
                     d.used = d.window + self._elapsed(d, d.due, t)
                 if d.settled is None:
-                    d.settled = t
+                    d.settled, d.department = t, self.department
                 d.met = t
             else:
                 d.cancelled = t
@@ -628,7 +629,8 @@ class Life:
         level = d.level + 1
         d.actions.append(("breach", level, d.next, now))
         d.breached = now
-        d.settled = d.settled or now
+        if d.settled is None:
+            d.settled, d.department = now, self.department
         d.warned = d.warned or now
         d.level = level
         d.next = None
@@ -1750,6 +1752,7 @@ def flush_events(gen: Generator, chunk: Chunk, events: list, deadlines: list) ->
                     interval(d.used),
                     boolean(d.provisional),
                     ts(d.next),
+                    opt(d.department),
                 )
             )
         )
@@ -2173,6 +2176,12 @@ def main(argv=None) -> int:
     EvaluationSettings.load()
     closed = complaint_months_close_due(now=now_dt)
     lap(f"{len(closed)} finished months' complaint figures frozen (the daily task's work)", started)
+
+    started = time.perf_counter()
+    from tickets.services_sla_rollup import sla_rollup_due
+
+    rolled = sla_rollup_due(now=now_dt)
+    lap(f"{len(rolled)} closed days' SLA counts rolled up (the hourly task's work)", started)
 
     total = time.perf_counter() - wall
     print("\nPer table: rows, COPY time, index and constraint rebuild, VACUUM ANALYZE")

@@ -73,4 +73,11 @@ def test_generated_tickets_are_consistent_and_their_rows_fit_the_columns():
         assert {len(line.split("\t")) for line in lines} == {columns}, table
     settled = gen.stats["deadlines settled"]
     assert 0.85 < gen.stats["deadlines met in time"] / settled < 0.95
+    # The department a deadline counts against is recorded when it settles (and only then); a
+    # handoff met by handing off counts against the department it was handed to.
+    deadlines = [d for life in played for d in life.deadlines]
+    assert all(d.department is None for d in deadlines if d.settled is None)
+    assert sum(d.department is not None for d in deadlines if d.settled is not None) > 0.9 * settled
+    handed = [(life, d) for life in played for d in life.deadlines if d.kind == "handoff" and d.met and not d.breached]
+    assert handed and all(d.department == life.department for life, d in handed if life.handed_off_at == d.met)
     assert 4.5 < gen.stats["events"] / len(played) < 6

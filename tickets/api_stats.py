@@ -28,7 +28,7 @@ SLA_DEFINITION = gettext_lazy(
     "counts as breached. Deadlines still running and those cancelled before they were due do not count. Time "
     "used: from start to met, paused time excluded, in working time for working-hour and working-day deadlines; "
     "median and 90th percentile (nearest rank) over the deadlines met. Provisional: computed on a year without "
-    "an official holiday calendar yet. The department is the ticket's."
+    "an official holiday calendar yet. The department is the ticket's department when the deadline settled."
 )
 
 

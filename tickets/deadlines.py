@@ -248,13 +248,38 @@ def _stop(ticket: Ticket, kinds: tuple[str, ...] | None, *, state: str, stamp: s
             deadline.used = _used(deadline, now)
             fields.append("used")
             if deadline.settled_at is None:
-                deadline.settled_at = now
-                fields.append("settled_at")
+                _settle(deadline, ticket, now)
+                fields += ["settled_at", "department"]
         deadline.state = state
         setattr(deadline, stamp, now)
         deadline.next_action_at = None
         deadline.save(update_fields=fields)
     return stopped
+
+
+def _settle(deadline: Deadline, ticket: Ticket, now: datetime) -> None:
+    """The outcome is known: the deadline counts from now on, on this day, against the ticket's
+    department at this moment (tickets.selectors_sla), both recorded once and never changed."""
+    deadline.settled_at = now
+    deadline.department_id = ticket.department_id
+
+
+def _reschedule(deadline: Deadline, calendar: sla.BusinessCalendar, changed_days: set) -> None:
+    """_schedule, noting the settling day of a deadline already settled (breached, still
+    running) whose provisional flag changes: that day's rolled-up counts no longer hold."""
+    was_provisional = deadline.is_provisional
+    _schedule(deadline, calendar)
+    if deadline.settled_at is not None and deadline.is_provisional != was_provisional:
+        from tickets.services_sla_rollup import settled_day
+
+        changed_days.add(settled_day(deadline))
+
+
+def _settled_days_changed(days: set) -> None:
+    if days:
+        from tickets.services_sla_rollup import sla_days_invalidate
+
+        sla_days_invalidate(days)
 
 
 def deadlines_meet(*, ticket: Ticket, kinds: tuple[str, ...], now: datetime) -> list[Deadline]:
@@ -284,13 +309,15 @@ def deadlines_resume(*, ticket: Ticket, now: datetime, calendar: sla.BusinessCal
     """Restart paused clocks from now with the time they had left."""
     calendar = calendar or sla_calendar()
     resumed = [d for d in _live(ticket) if d.state == Deadline.State.PAUSED]
+    changed_days: set = set()
     for deadline in resumed:
         deadline.paused_total += now - deadline.paused_at
         deadline.paused_at = None
         deadline.anchor_at = now
         deadline.state = Deadline.State.RUNNING
-        _schedule(deadline, calendar)
+        _reschedule(deadline, calendar, changed_days)
         deadline.save()
+    _settled_days_changed(changed_days)
     return resumed
 
 
@@ -319,6 +346,7 @@ def deadlines_recompute(*, reason: str, now: datetime) -> int:
         with transaction.atomic():
             ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
             moves = []
+            changed_days: set = set()
             for deadline in Deadline.objects.select_for_update().filter(ticket=ticket, state=Deadline.State.RUNNING):
                 old_due = deadline.due_at
                 if deadline.remaining is None:
@@ -327,9 +355,11 @@ def deadlines_recompute(*, reason: str, now: datetime) -> int:
                         deadline.policy = policy
                         deadline.amount, deadline.unit = policy.amount, policy.unit
                         deadline.warn_ratio = policy.warn_ratio or _default_warn_ratio()
-                _schedule(deadline, calendar)
-                if deadline.due_at != old_due:
+                was_provisional = deadline.is_provisional
+                _reschedule(deadline, calendar, changed_days)
+                if deadline.due_at != old_due or deadline.is_provisional != was_provisional:
                     deadline.save()
+                if deadline.due_at != old_due:
                     moves.append(
                         {
                             "kind": deadline.kind,
@@ -337,6 +367,7 @@ def deadlines_recompute(*, reason: str, now: datetime) -> int:
                             "new_due_at": deadline.due_at.isoformat(),
                         }
                     )
+            _settled_days_changed(changed_days)
             if moves:
                 changed += len(moves)
                 TicketEvent.objects.create(
@@ -462,11 +493,14 @@ def _act(deadline: Deadline, now: datetime) -> list[SweepAction]:
     due_at = deadline.due_at
     claimed = _claim(deadline, SlaAction.Action.BREACH, level, now)
     deadline.breached_at = now
-    deadline.settled_at = deadline.settled_at or now
+    if deadline.settled_at is None:
+        _settle(deadline, ticket, now)
     deadline.warned_at = deadline.warned_at or now
     deadline.escalation_level = level
     deadline.next_action_at = None
-    deadline.save(update_fields=["breached_at", "settled_at", "warned_at", "escalation_level", "next_action_at"])
+    deadline.save(
+        update_fields=["breached_at", "settled_at", "department", "warned_at", "escalation_level", "next_action_at"]
+    )
     if not claimed:
         return []
     description = services.ticket_sla_breach(ticket=ticket, deadline=deadline, now=now)

@@ -633,7 +633,13 @@ def demo_seed(*, now: datetime) -> DemoSummary:
     if now.tzinfo is None:
         raise ValueError("demo_seed needs an aware datetime for now")
     with transaction.atomic():
-        return _Builder(now).build()
+        summary = _Builder(now).build()
+        # Its deadlines settle on past days, which the SLA roll-up may have counted already.
+        from tickets.services_sla_rollup import sla_days_invalidate
+
+        first = (now - timedelta(days=HISTORY_DAYS + 1)).astimezone(sla.SHANGHAI).date()
+        sla_days_invalidate(first + timedelta(days=n) for n in range(HISTORY_DAYS + 3))
+        return summary
 
 
 # --- The builder ----------------------------------------------------------------------------

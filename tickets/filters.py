@@ -138,6 +138,7 @@ DRILL_FIELDS = (
     "deadline_state",
     "settled_after",
     "settled_before",
+    "settled_department",
     "visit",
     "visit_line",
     "handed_off_after",
@@ -261,6 +262,14 @@ class TicketFilter(django_filters.FilterSet):
     )
     settled_after = django_filters.DateFilter(label=_("Settled from"), method="filter_noop")
     settled_before = django_filters.DateFilter(label=_("Settled until"), method="filter_noop")
+    # The department a deadline counts against (the ticket's when it settled; the SLA figures').
+    settled_department = django_filters.ModelChoiceFilter(
+        label=_("Department when the deadline settled"),
+        queryset=Department.objects.all(),
+        null_label=_("No department"),
+        null_value=NULL,
+        method="filter_noop",
+    )
     # Walk-in visits (the live page's queue panel): where the visitor is, and the queue line.
     visit = django_filters.ChoiceFilter(label=_("Walk-in visitors"), choices=VISIT_STATES, method="filter_visit")
     visit_line = django_filters.ChoiceFilter(label=_("Queue line"), choices=[], field_name="visit__line")
@@ -362,7 +371,8 @@ class TicketFilter(django_filters.FilterSet):
         data = self.form.cleaned_data
         kind, state = data.get("deadline"), data.get("deadline_state")
         after, before = data.get("settled_after"), data.get("settled_before")
-        if not (kind or state or after or before):
+        settled_department = data.get("settled_department")
+        if not (kind or state or after or before or settled_department):
             return queryset
         condition = Q()
         if kind:
@@ -377,12 +387,16 @@ class TicketFilter(django_filters.FilterSet):
                 condition &= MET_IN_TIME
             elif state == "missed":
                 condition &= Q(settled_at__isnull=False) & ~MET_IN_TIME
-            elif state == "settled" or after or before:
+            elif state == "settled" or after or before or settled_department:
                 condition &= Q(settled_at__isnull=False)
             if after:
                 condition &= Q(settled_at__gte=shanghai_midnight(after))
             if before:
                 condition &= Q(settled_at__lt=shanghai_midnight(before + timedelta(days=1)))
+            if settled_department == NULL:
+                condition &= Q(department__isnull=True)
+            elif settled_department:
+                condition &= Q(department=settled_department)
         return queryset.filter(Exists(Deadline.objects.filter(condition, ticket=OuterRef("pk"))))
 
     def filter_visit(self, queryset, name, value):

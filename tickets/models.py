@@ -891,6 +891,18 @@ class Deadline(models.Model):
     is_provisional = models.BooleanField(
         _("provisional"), default=False, help_text=_("Computed on a year with no official calendar yet.")
     )
+    # The ticket's department when the deadline settled (recorded with settled_at, never changed):
+    # the department the compliance figures count it against. No index of its own: the figures
+    # read it from the covering index of settled deadlines (PostgreSQL) or the daily counts.
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department when settled"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     # What the sweep must do next, and when: warn_at, then due_at, then nothing.
     next_action_at = models.DateTimeField(null=True, blank=True)
 
@@ -1089,3 +1101,6 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} #{self.pk}"
+
+
+from tickets.models_sla import *  # noqa: E402,F401,F403

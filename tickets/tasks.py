@@ -40,3 +40,11 @@ def webhook_deliver(delivery_id: int, attempt: int | None = None) -> str:
 def webhook_retry_due() -> int:
     """Queue the webhook deliveries due again (beat runs it every 30 s)."""
     return webhooks.webhook_retry_due(now=timezone.now())
+
+
+@shared_task(name="tickets.tasks.sla_rollup", ignore_result=True)
+def sla_rollup() -> int:
+    """Roll up the SLA figures of every closed day not rolled yet (beat runs it hourly)."""
+    from tickets.services_sla_rollup import sla_rollup_due
+
+    return len(sla_rollup_due(now=timezone.now()))

@@ -225,6 +225,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "complaints.tasks.complaint_months_close",
         "schedule": timedelta(days=1),
     },
+    # Count each closed day's settled deadlines once for the SLA figures (issue 9); idempotent.
+    # Hourly, not daily: a day invalidated by a recompute is rolled again within the hour, and a
+    # run with nothing to do costs two small queries.
+    "sla-rollup": {
+        "task": "tickets.tasks.sla_rollup",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
 }
 
 # --- ServiceDesk --------------------------------------------------------------------------

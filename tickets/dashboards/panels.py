@@ -13,7 +13,16 @@ from tickets import selectors_sla
 from tickets.dashboards import selectors
 from tickets.dashboards.filters import DashboardQuery
 from tickets.dashboards.pages import Page, dashboard_page_register, dashboard_panel_register
-from tickets.dashboards.tables import Cell, Chart, Table, duration_text, percent_cell, ticket_list_url
+from tickets.dashboards.tables import (
+    Cell,
+    Chart,
+    Table,
+    duration_text,
+    percent_cell,
+    ticket_list_linker,
+    ticket_list_url,
+)
+from tickets.filters import NULL
 from tickets.models import DeadlineKind, Ticket
 
 LIVE = Page(
@@ -39,6 +48,17 @@ def _department_filter(query: DashboardQuery, department_id: int | None = None, 
         return {"no_department": "true"}
     department_id = department_id if department_id is not None else query.department_id
     return {"department": department_id} if department_id is not None else {}
+
+
+def _settled_department_filter(
+    query: DashboardQuery, department_id: int | None = None, *, unrouted: bool = False
+) -> dict:
+    """The ticket-list filters naming the department the SLA figures count a deadline against
+    (the one it settled under), for a department row or the view's department."""
+    if unrouted:
+        return {"settled_department": NULL}
+    department_id = department_id if department_id is not None else query.department_id
+    return {"settled_department": department_id} if department_id is not None else {}
 
 
 # --- Live operations ----------------------------------------------------------------------------
@@ -125,12 +145,12 @@ def _settled_filters(query: DashboardQuery, kind: str, **extra) -> dict:
     }
 
 
-def _figure_cells(query: DashboardQuery, figure: selectors_sla.SlaFigure, where: dict) -> list[Cell]:
-    kind = figure.kind
+def _figure_cells(query: DashboardQuery, figure: selectors_sla.SlaFigure, where: dict, link=None) -> list[Cell]:
+    kind, link = figure.kind, link or ticket_list_url
     return [
-        Cell(figure.total, url=ticket_list_url(**_settled_filters(query, kind, deadline_state="settled"), **where)),
-        Cell(figure.met_in_time, url=ticket_list_url(**_settled_filters(query, kind, deadline_state="met"), **where)),
-        Cell(figure.breached, url=ticket_list_url(**_settled_filters(query, kind, deadline_state="missed"), **where)),
+        Cell(figure.total, url=link(**_settled_filters(query, kind, deadline_state="settled"), **where)),
+        Cell(figure.met_in_time, url=link(**_settled_filters(query, kind, deadline_state="met"), **where)),
+        Cell(figure.breached, url=link(**_settled_filters(query, kind, deadline_state="missed"), **where)),
         percent_cell(figure.met_in_time, figure.total),
     ]
 
@@ -139,7 +159,7 @@ def sla_by_kind(*, query: DashboardQuery, now: datetime) -> list[Table]:
     figures = selectors_sla.sla_compliance(
         scope=query.scope, date_from=query.date_from, date_to=query.date_to, department_id=query.department_id
     )
-    where = _department_filter(query)
+    where = _settled_department_filter(query)
     rows = []
     for figure in figures:
         rows.append(
@@ -187,6 +207,7 @@ def sla_by_department(*, query: DashboardQuery, now: datetime) -> list[Table]:
         date_to=query.date_to,
         department_id=query.department_id,
         by_department=True,
+        percentiles=False,  # the table shows counts only
     )
     named = selectors.departments_named(f.department_id for f in figures)
     rows = []
@@ -195,7 +216,7 @@ def sla_by_department(*, query: DashboardQuery, now: datetime) -> list[Table]:
         key=lambda f: (f.department_id is None, named[f.department_id].name if f.department_id in named else ""),
     ):
         name = named[figure.department_id].name if figure.department_id in named else _("No department")
-        where = _department_filter(query, figure.department_id, unrouted=figure.department_id is None)
+        where = _settled_department_filter(query, figure.department_id, unrouted=figure.department_id is None)
         rows.append([Cell(name), Cell(figure.kind_label), *_figure_cells(query, figure, where)])
     return [
         Table(
@@ -221,14 +242,16 @@ def sla_trend(*, query: DashboardQuery, now: datetime) -> list[Table]:
         date_to=query.date_to,
         department_id=query.department_id,
         bucket=query.bucket,
+        percentiles=False,  # the table and the chart show counts only
     )
     periods = sorted({f.period_start for f in figures})
     kinds = [kind for kind in DeadlineKind.values if any(f.kind == kind for f in figures)]
     by_key = {(f.kind, f.period_start): f for f in figures}
-    where = _department_filter(query)
+    where = _settled_department_filter(query)
+    link = ticket_list_linker()
     rows = []
     for figure in figures:
-        rows.append([Cell(figure.period_start), Cell(figure.kind_label), *_figure_cells(query, figure, where)])
+        rows.append([Cell(figure.period_start), Cell(figure.kind_label), *_figure_cells(query, figure, where, link)])
     chart = Chart(
         kind="line",
         labels=[p.isoformat() for p in periods],
@@ -272,7 +295,7 @@ def _seconds(value) -> int | None:
 _SLA_NOTE = gettext_lazy(
     "A deadline counts on the day it settled (met, or found breached). Time used excludes paused time and is "
     "working time for working-hour and working-day deadlines. Provisional: computed without an official holiday "
-    "calendar for that year."
+    "calendar for that year. A deadline counts against the department its ticket belonged to when it settled."
 )
 
 
