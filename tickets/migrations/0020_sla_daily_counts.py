@@ -54,7 +54,7 @@ def covering_index_drop(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0016_idempotency_etag'),
+        ('tickets', '0019_deadline_running_overdue_pg'),
     ]
 
     operations = [
