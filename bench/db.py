@@ -4,6 +4,8 @@
 
 Connects to the server's `postgres` database with the same credentials. Refuses a database whose
 name does not contain "bench" (BENCH_FORCE=1 to insist): this deletes everything in it.
+The new database gets the server settings docs/deploy.md recommends (SERVER_SETTINGS), so the
+benchmark measures the deployment it describes, whatever this server's own defaults.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import sys
 import dj_database_url
 import psycopg2
 from psycopg2 import sql
+
+# docs/performance.md, "PostgreSQL settings": SSD storage, and sorts of a year's figures in memory.
+SERVER_SETTINGS = {"random_page_cost": "1.1", "work_mem": "32MB"}
 
 
 def recreate(url: str) -> str:
@@ -36,6 +41,12 @@ def recreate(url: str) -> str:
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        for setting, value in SERVER_SETTINGS.items():
+            cursor.execute(
+                sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                    sql.Identifier(name), sql.Identifier(setting), sql.Literal(value)
+                )
+            )
     connection.close()
     return name
 
