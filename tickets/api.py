@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import django_filters
 from django.contrib.auth import get_user_model
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -266,7 +267,9 @@ class TicketViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveM
             category=fields["category"],
             priority=fields["priority"],
         )
-        ticket = self.get_queryset().get(pk=ticket.pk)
+        # The new ticket as the service returned it (its department, assignee and first responder
+        # are loaded), with its live deadlines: one query, not the list's queryset again.
+        prefetch_related_objects([ticket], selectors.live_deadlines_prefetch())
         response = Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
         response["ETag"] = etag_of(ticket)
         return response

@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from tickets import sla
+from tickets import notifications, sla, webhooks
 from tickets.models import (
     Deadline,
     DeadlineKind,
@@ -427,16 +427,17 @@ def sla_sweep(*, now: datetime, dry_run: bool = False, batch_size: int | None = 
     batch_size = batch_size or settings.SERVICEDESK["SLA_SWEEP_BATCH"]
     actions: list[SweepAction] = []
     if dry_run:
-        with transaction.atomic():
-            for deadline in _lock_due(now, limit=None):
-                actions.extend(_act(deadline, now))
+        with transaction.atomic(), webhooks.subscriptions_cached(), notifications.deliveries_batched():
+            actions.extend(_act_on_batch(_lock_due(now, limit=None), now))
             transaction.set_rollback(True)
         return actions
+    # The usual tick finds nothing due: one read on the partial index, no transaction.
+    if not Deadline.objects.due_for_sweep(now).exists():
+        return actions
     while True:
-        with transaction.atomic():
+        with transaction.atomic(), webhooks.subscriptions_cached(), notifications.deliveries_batched():
             batch = _lock_due(now, limit=batch_size)
-            for deadline in batch:
-                actions.extend(_act(deadline, now))
+            actions.extend(_act_on_batch(batch, now))
         if len(batch) < batch_size:
             return actions
 
@@ -444,7 +445,7 @@ def sla_sweep(*, now: datetime, dry_run: bool = False, batch_size: int | None = 
 def _lock_due(now: datetime, *, limit: int | None) -> list[Deadline]:
     rows = (
         Deadline.objects.due_for_sweep(now)
-        .select_related("ticket", "ticket__department", "ticket__first_responder", "ticket__assignee")
+        .select_related("ticket", "ticket__department__head", "ticket__first_responder", "ticket__assignee")
         .select_for_update(skip_locked=True, of=("self", "ticket"))
         .order_by("next_action_at", "id")
     )
@@ -453,24 +454,50 @@ def _lock_due(now: datetime, *, limit: int | None) -> list[Deadline]:
     return list(rows)
 
 
-def _claim(deadline: Deadline, action: str, level: int, now: datetime) -> bool:
-    try:
-        with transaction.atomic():
-            SlaAction.objects.create(
-                deadline=deadline, action=action, level=level, due_at=deadline.next_action_at, acted_at=now
-            )
-    except IntegrityError:
-        logger.warning("deadline %s: %s at level %s already done; skipped", deadline.pk, action, level)
-        return False
-    return True
+def _next_step(deadline: Deadline, now: datetime) -> tuple[str, int]:
+    """The action the sweep owes a due deadline and its level: the warning while in its window,
+    else the breach (a warning whose window passed unseen is folded into the breach)."""
+    if deadline.warned_at is None and deadline.breached_at is None and deadline.warn_at <= now < deadline.due_at:
+        return SlaAction.Action.WARN, deadline.escalation_level
+    return SlaAction.Action.BREACH, deadline.escalation_level + 1
 
 
-def _act(deadline: Deadline, now: datetime) -> list[SweepAction]:
+def _claim_batch(batch: list[Deadline], now: datetime) -> set[int]:
+    """Record the SlaAction of every deadline of a locked batch in two queries; the ids of the
+    deadlines claimed now. One whose (action, level) is already recorded is not claimed again
+    (SlaAction's unique (deadline, action, level) guards the same rule); the sweep holds the
+    rows' locks, so no concurrent sweep records one in between."""
+    steps = {deadline.pk: _next_step(deadline, now) for deadline in batch}
+    done = set(SlaAction.objects.filter(deadline_id__in=steps).values_list("deadline_id", "action", "level").order_by())
+    fresh = []
+    for deadline in batch:
+        action, level = steps[deadline.pk]
+        if (deadline.pk, action, level) in done:
+            logger.warning("deadline %s: %s at level %s already done; skipped", deadline.pk, action, level)
+            continue
+        fresh.append(
+            SlaAction(deadline=deadline, action=action, level=level, due_at=deadline.next_action_at, acted_at=now)
+        )
+    SlaAction.objects.bulk_create(fresh)
+    return {claim.deadline_id for claim in fresh}
+
+
+def _act_on_batch(batch: list[Deadline], now: datetime) -> list[SweepAction]:
+    claimed = _claim_batch(batch, now)
+    actions: list[SweepAction] = []
+    for deadline in batch:
+        actions.extend(_act(deadline, now, claimed=deadline.pk in claimed))
+    return actions
+
+
+def _act(deadline: Deadline, now: datetime, *, claimed: bool) -> list[SweepAction]:
+    """Update a due deadline for its next step; when `claimed` (its SlaAction recorded by this
+    sweep), also do what the step does (warn, escalate, …)."""
     from tickets import services
 
     ticket = deadline.ticket
-    if deadline.warned_at is None and deadline.breached_at is None and deadline.warn_at <= now < deadline.due_at:
-        claimed = _claim(deadline, SlaAction.Action.WARN, deadline.escalation_level, now)
+    action, level = _next_step(deadline, now)
+    if action == SlaAction.Action.WARN:
         deadline.warned_at = now
         deadline.next_action_at = _next_action_at(deadline)
         deadline.save(update_fields=["warned_at", "next_action_at"])
@@ -489,9 +516,7 @@ def _act(deadline: Deadline, now: datetime) -> list[SweepAction]:
             )
         ]
     # Due (a warning whose window passed unseen is folded into the breach).
-    level = deadline.escalation_level + 1
     due_at = deadline.due_at
-    claimed = _claim(deadline, SlaAction.Action.BREACH, level, now)
     deadline.breached_at = now
     if deadline.settled_at is None:
         _settle(deadline, ticket, now)

@@ -8,6 +8,8 @@ later) is called after commit through a Celery task. A sender is any class with
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
 
@@ -37,9 +39,37 @@ def get_sender():
     return _sender_class(settings.SERVICEDESK["NOTIFICATION_SENDER"])()
 
 
+_batched: ContextVar[list[int] | None] = ContextVar("notification_deliveries_batched", default=None)
+
+
+@contextmanager
+def deliveries_batched():
+    """Within the block (inside a transaction), the deliveries of the notifications created are
+    queued as one task after commit instead of one task each: for a service creating many in one
+    transaction (the SLA sweep's batch)."""
+    ids: list[int] = []
+    token = _batched.set(ids)
+    try:
+        yield
+    finally:
+        _batched.reset(token)
+    if ids:
+
+        def deliver() -> None:
+            from tickets.tasks import notifications_send
+
+            notifications_send.delay(ids)
+
+        transaction.on_commit(deliver)
+
+
 def notification_create(*, recipient, text: str, ticket: Ticket | None = None, now: datetime) -> Notification:
     """Store an in-app notification and queue its delivery once the transaction commits."""
     notification = Notification.objects.create(recipient=recipient, ticket=ticket, text=text[:500], created_at=now)
+    batch = _batched.get()
+    if batch is not None:
+        batch.append(notification.pk)
+        return notification
 
     def deliver() -> None:
         from tickets.tasks import notification_send
@@ -48,6 +78,18 @@ def notification_create(*, recipient, text: str, ticket: Ticket | None = None, n
 
     transaction.on_commit(deliver)
     return notification
+
+
+def notifications_send(*, notification_ids: list[int]) -> int:
+    """Deliver several notifications, each at most once; one that fails is logged and the others
+    are still sent. Returns how many were sent now."""
+    sent = 0
+    for notification_id in notification_ids:
+        try:
+            sent += notification_send(notification_id=notification_id)
+        except Exception:
+            logger.exception("notification %s: delivery failed", notification_id)
+    return sent
 
 
 def notification_send(*, notification_id: int) -> bool:

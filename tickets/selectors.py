@@ -156,14 +156,19 @@ def ticket_due_soon_condition(*, now: datetime, within: timedelta = DUE_SOON_WIT
     )
 
 
-def ticket_prefetch_live_deadlines(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """Each ticket gets `live_deadlines`: running ones by due time first, then paused ones (one query)."""
+def live_deadlines_prefetch() -> Prefetch:
+    """`live_deadlines`: running ones by due time first, then paused ones (one query)."""
     live = (
         Deadline.objects.live()
         .annotate(is_paused=Case(When(state=Deadline.State.PAUSED, then=1), default=0))
         .order_by("is_paused", "due_at", "id")
     )
-    return tickets.prefetch_related(Prefetch("deadlines", queryset=live, to_attr="live_deadlines"))
+    return Prefetch("deadlines", queryset=live, to_attr="live_deadlines")
+
+
+def ticket_prefetch_live_deadlines(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Each ticket gets `live_deadlines`: running ones by due time first, then paused ones (one query)."""
+    return tickets.prefetch_related(live_deadlines_prefetch())
 
 
 def _with_next_due(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:

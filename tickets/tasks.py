@@ -22,6 +22,12 @@ def notification_send(notification_id: int) -> bool:
     return notifications.notification_send(notification_id=notification_id)
 
 
+@shared_task(name="tickets.tasks.notifications_send", ignore_result=True)
+def notifications_send(notification_ids: list[int]) -> int:
+    """Deliver the notifications one sweep batch created (one message for all of them)."""
+    return notifications.notifications_send(notification_ids=notification_ids)
+
+
 @shared_task(name="tickets.tasks.customer_notice_send", ignore_result=True)
 def customer_notice_send(event_id: int) -> bool:
     """Deliver one completion notice (A4) through the customer notifier, at most once."""

@@ -35,6 +35,8 @@ import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -237,14 +239,39 @@ def webhook_delivery_list(*, subscription: WebhookSubscription) -> QuerySet[Webh
 # --- Emission (called by tickets.services._record, inside its transaction) -------------------------
 
 
-def _subscriptions_for(names: list[str], now: datetime) -> list[WebhookSubscription]:
-    """Active subscriptions of live clients asking for any of `names` (one query)."""
-    rows = (
+_live_subscriptions: ContextVar[dict | None] = ContextVar("webhook_live_subscriptions", default=None)
+
+
+@contextmanager
+def subscriptions_cached():
+    """Within the block, the live subscriptions are read once per `now` instead of once per
+    event: for a service writing many events in one transaction (the SLA sweep's batch)."""
+    token = _live_subscriptions.set({})
+    try:
+        yield
+    finally:
+        _live_subscriptions.reset(token)
+
+
+def _live_subscriptions_at(now: datetime) -> list[WebhookSubscription]:
+    cache = _live_subscriptions.get()
+    if cache is not None and now in cache:
+        return cache[now]
+    rows = list(
         WebhookSubscription.objects.filter(is_active=True, client__revoked_at__isnull=True)
         .filter(Q(client__expires_at__isnull=True) | Q(client__expires_at__gt=now))
         .select_related("client__user__staff")
         .order_by("pk")
     )
+    if cache is not None:
+        cache[now] = rows
+    return rows
+
+
+def _subscriptions_for(names: list[str], now: datetime) -> list[WebhookSubscription]:
+    """Active subscriptions of live clients asking for any of `names` (one query, none inside
+    subscriptions_cached() once read)."""
+    rows = _live_subscriptions_at(now)
     wanted = set(names)
     return [
         row

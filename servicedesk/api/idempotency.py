@@ -52,6 +52,15 @@ def _request_hash(request) -> str:
     return hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), request.body])).hexdigest()
 
 
+def _record_create(*, owner, key: str, digest: str, now) -> IdempotencyRecord | None:
+    """The key's new record, or None when the caller already has one with this key."""
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(owner=owner, key=key, request_hash=digest, created_at=now)
+    except IntegrityError:
+        return None
+
+
 class IdempotentPostMixin:
     # For API views: checks the key in `initial` (after authentication) and keeps the answer in
     # `finalize_response`. (A comment, not a docstring: drf-spectacular would show a docstring as
@@ -66,13 +75,14 @@ class IdempotentPostMixin:
             raise exceptions.ValidationError({"Idempotency-Key": [_("At most 200 characters.")]})
         digest = _request_hash(request._request)
         now = timezone.now()
-        IdempotencyRecord.objects.filter(owner=request.user, key=key, created_at__lt=now - KEEP_FOR).delete()
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    owner=request.user, key=key, request_hash=digest, created_at=now
-                )
-        except IntegrityError:
+        record = _record_create(owner=request.user, key=key, digest=digest, now=now)
+        if (
+            record is None
+            and IdempotencyRecord.objects.filter(owner=request.user, key=key, created_at__lt=now - KEEP_FOR).delete()[0]
+        ):
+            # The key's earlier use is over 24 hours old: forgotten, this request starts afresh.
+            record = _record_create(owner=request.user, key=key, digest=digest, now=now)
+        if record is None:
             record = IdempotencyRecord.objects.filter(owner=request.user, key=key).first()
             if record is None:
                 # The first request failed (its record is gone) while this one was arriving:

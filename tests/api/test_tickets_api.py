@@ -538,3 +538,50 @@ def test_every_post_documents_the_idempotency_key_and_its_422(db):
     for path, operation in posts.items():
         headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
         assert "Idempotency-Key" in headers and "422" in operation["responses"], path
+
+
+# --- What a create costs (issue 9: ≥ 300 tickets/s under load) -----------------------------------------
+
+
+def test_a_key_s_last_use_is_stamped_at_most_once_a_minute(db):
+    client_row, api_key = key_for()
+    client = api(api_key)
+
+    client.get("/api/v1/tickets/")
+    client_row.refresh_from_db()
+    first = client_row.last_used_at
+    client.get("/api/v1/tickets/")
+    client_row.refresh_from_db()
+    assert first is not None and client_row.last_used_at == first
+
+    ApiClient.objects.filter(pk=client_row.pk).update(last_used_at=first - timedelta(minutes=2))
+    client.get("/api/v1/tickets/")
+    client_row.refresh_from_db()
+    assert client_row.last_used_at > first
+
+
+def test_a_create_answers_with_the_new_ticket_in_a_fixed_number_of_queries(clerk):
+    """The key (2), the Idempotency-Key's record (3 with its savepoint's begin and end), the
+    service's transaction (staff, reference, ticket, policy, deadline, event, webhooks + begin and
+    end: 9), the answer's live deadlines (1) and the kept answer (1)."""
+    _client, api_key = key_for(departments=[clerk.staff.department])
+    client = api(api_key)
+    create_with_key(client, "warm-up")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = create_with_key(client, "call-2")
+
+    assert response.status_code == 201
+    assert response.json()["deadlines"][0]["kind"] == "handoff"
+    assert len(queries) == 16, [q["sql"][:80] for q in queries]
+
+
+def test_a_key_limited_to_two_departments_gets_the_ticket_it_created(db):
+    """Its identity has no department of its own, so the new ticket has none: the answer is the
+    ticket all the same (it was re-read through the key's narrowed list, which hid it)."""
+    _client, api_key = key_for(departments=[DepartmentFactory(code="a"), DepartmentFactory(code="b")])
+
+    response = create_with_key(api(api_key), "call-3")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["department"] is None and Ticket.objects.count() == 1

@@ -177,3 +177,58 @@ def test_deadline_warn_window_is_in_working_time(clerk):
     assert handoff.due_at == at("2026-03-09 10:00")
     assert handoff.window == timedelta(hours=2)
     assert handoff.warn_at == at("2026-03-09 09:36")
+
+
+def test_an_action_already_recorded_is_not_done_again_but_the_deadline_moves_on(handed, engineer):
+    reply = handed.deadlines.get(kind=DeadlineKind.REPLY)
+    SlaAction.objects.create(
+        deadline=reply, action="warn", level=0, due_at=reply.warn_at, acted_at=at("2026-03-03 16:00")
+    )
+
+    assert sla_sweep(now=at("2026-03-03 16:01")) == []
+
+    reply.refresh_from_db()
+    assert reply.display_state == "warned" and reply.next_action_at == reply.due_at
+    assert not handed.events.filter(type=TicketEvent.Type.SLA_WARNING).exists()
+    assert SlaAction.objects.filter(deadline=reply).count() == 1
+
+
+def test_the_sweep_costs_a_constant_number_of_queries_per_deadline(clerk, engineer, tech_head):
+    """Per breach: the deadline, the ticket, the escalation event and its notification (4); the
+    claims, the webhook subscriptions and the department heads are read per batch, not per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost(count):
+        for _ in range(count):
+            ticket = new_ticket(clerk, now=at("2026-03-02 10:00"))
+            services.ticket_hand_off(ticket=ticket, actor=clerk, to_user=engineer, now=at("2026-03-02 10:00"))
+        with CaptureQueriesContext(connection) as queries:
+            assert len(sla_sweep(now=at("2026-03-04 11:00"))) == count
+        return len(queries)
+
+    five, ten = cost(5), cost(10)
+
+    assert ten - five == 5 * 4, (five, ten)
+
+
+def test_a_sweep_batch_queues_its_notifications_as_one_delivery(
+    clerk, engineer, tech_head, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tickets import notifications, tasks
+
+    for _ in range(3):
+        ticket = new_ticket(clerk, now=at("2026-03-02 10:00"))
+        services.ticket_hand_off(ticket=ticket, actor=clerk, to_user=engineer, now=at("2026-03-02 10:00"))
+    single, batches = [], []
+    monkeypatch.setattr(tasks.notification_send, "delay", single.append)
+    monkeypatch.setattr(tasks.notifications_send, "delay", batches.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sla_sweep(now=at("2026-03-04 11:00"))
+
+    escalations = list(Notification.objects.filter(recipient=tech_head).values_list("pk", flat=True))
+    assert len(escalations) == 3 and single == [] and [sorted(b) for b in batches] == [sorted(escalations)]
+    assert notifications.notifications_send(notification_ids=batches[0]) == 3
+    assert notifications.notifications_send(notification_ids=batches[0]) == 0  # each at most once
+    assert not Notification.objects.filter(pk__in=escalations, sent_at__isnull=True).exists()
