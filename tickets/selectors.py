@@ -280,14 +280,15 @@ def ticket_get_detail(*, user, reference: str) -> Ticket | None:
     assignee with their staff profiles (extensions), and what only some tickets show
     (`_detail_prefetches`). A fixed number of queries however long the timeline.
 
-    The ticket row joins only its customer, category, department and checklist version: with
+    The ticket row joins only its customer, call reason (and its parent, which its name shows),
+    department and checklist version: with
     the two people and their profiles too, PostgreSQL spent about 3 ms choosing the order of
     nine joins for a row it then read in 0.1 ms (and each join to a kind's own records, the
     visit or the complaint, made it worse); the people come in one query of their own."""
     tickets = list(
         ticket_list_visible(user=user)
         .select_related(None)
-        .select_related("customer", "category", "department", "checklist_version")
+        .select_related("customer", "category__parent", "department", "checklist_version")
         .prefetch_related(
             Prefetch("events", queryset=TicketEvent.objects.select_related("actor").order_by("created_at", "id")),
             Prefetch("deadlines", queryset=Deadline.objects.order_by("started_at", "id")),
