@@ -190,6 +190,8 @@ def main(argv=None) -> int:
     from tickets.dashboards.pages import _PANELS, dashboard_pages
     from tickets.deadlines import sla_sweep
     from tickets.models import ApiClient, Customer, Deadline, Department, StaffProfile, Ticket, TicketEvent
+    from tickets.selectors import ticket_list_visible
+    from tickets.selectors_search import ticket_search
     from tickets.stats_scope import stats_scope_for
 
     if connection.vendor != "postgresql":
@@ -280,6 +282,18 @@ def main(argv=None) -> int:
         None,
         get(as_supervisor, f"/tickets/?q={quote(customer_name)}", **htmx),
     )
+
+    # The search itself, without the page around it: the first page of a supervisor's matches
+    # (ids, newest first) through the selector the list and the API share.
+    def searched(text):
+        def find():
+            visible = ticket_list_visible(user=supervisor)
+            return list(ticket_search(visible, text).order_by("-created_at", "-id").values_list("pk", flat=True)[:25])
+
+        return find
+
+    for label, text in (("phone", phone), ("last 4 digits", phone[-4:]), ("reference", reference)):
+        add("search", f"the search itself, by {label} ({text}): selector, first 25 matches", 20, searched(text))
 
     scope = stats_scope_for(supervisor)
     ranges = [("30 days", today - timedelta(days=29), 200), ("1 year", today - timedelta(days=364), 1000)]

@@ -345,8 +345,8 @@ def test_the_list_stays_within_its_query_budget(login, clerk, dept_head, visit, 
     boss = login(dept_head)
     boss.get(LIST)  # warm the session
 
-    # session, user (+ staff profile), unread count, page count, the page's messages.
-    with django_assert_num_queries(6):
+    # session, user with their staff profile, unread count, page count, the page's messages.
+    with django_assert_num_queries(5):
         response = boss.get(LIST, {"state": "all"})
 
     assert response.status_code == 200
@@ -359,9 +359,9 @@ def test_the_form_page_stays_within_its_query_budget(login, clerk, dept_head, vi
     desk = login(clerk)
     desk.get(take_url(visit))
 
-    # session, user, staff profile, unread count; the ticket with its visit; the colleagues to
-    # choose from; the messages already taken on it.
-    with django_assert_num_queries(7):
+    # session, user with their staff profile, unread count; the ticket with its visit; the
+    # colleagues to choose from; the messages already taken on it.
+    with django_assert_num_queries(6):
         response = desk.get(take_url(visit))
 
     assert response.status_code == 200
