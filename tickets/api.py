@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,6 +30,7 @@ from servicedesk.api.filters import IdFilter, IsoDateTimeFilter
 from servicedesk.api.idempotency import IDEMPOTENCY_KEY, IdempotentPostMixin
 from servicedesk.api.pagination import StableCursorPagination
 from servicedesk.api.permissions import HasScope
+from servicedesk.api.serializers import FieldsBuiltOnceMixin
 from tickets import permissions, selectors, services
 from tickets.exceptions import NotPermitted
 from tickets.models import ApiClient, Category, Deadline, Department, ProblemType, Ticket, TicketEvent
@@ -76,7 +76,7 @@ ETAG = OpenApiParameter(
 )
 
 
-class DeadlineSerializer(serializers.ModelSerializer):
+class DeadlineSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     class Meta:
         model = Deadline
         fields = ["kind", "due_at", "state", "is_provisional"]
@@ -88,7 +88,7 @@ class CustomerSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=30, allow_blank=True, required=False, default="")
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     customer = serializers.SerializerMethodField()
     # Null until routed (a ticket an API identity without a department opens has none).
     department = serializers.SlugRelatedField(
@@ -267,9 +267,8 @@ class TicketViewSet(IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveM
             category=fields["category"],
             priority=fields["priority"],
         )
-        # The new ticket as the service returned it (its department, assignee and first responder
-        # are loaded), with its live deadlines: one query, not the list's queryset again.
-        prefetch_related_objects([ticket], selectors.live_deadlines_prefetch())
+        # The new ticket as the service returned it: its department, assignee and first responder
+        # are loaded, and so are its live deadlines (the one it started): no query.
         response = Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
         response["ETag"] = etag_of(ticket)
         return response

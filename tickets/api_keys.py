@@ -89,7 +89,9 @@ def api_client_authenticate(raw_key: str, *, now: datetime | None = None) -> Api
     parts = (raw_key or "").split("_", 2)
     if len(parts) != 3 or parts[0] != "sd" or len(parts[1]) != KEY_PREFIX_LENGTH:
         return None
-    client = ApiClient.objects.select_related("user__staff").filter(key_prefix=parts[1]).first()
+    # The prefix is unique: no ordering to compile.
+    found = ApiClient.objects.select_related("user__staff__department").filter(key_prefix=parts[1])
+    client = next(iter(found), None)
     if client is None or not constant_time_compare(client.key_hash, _digest(parts[2])):
         return None
     now = now or timezone.now()

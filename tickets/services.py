@@ -126,7 +126,9 @@ def _now(now: datetime | None) -> datetime:
 def _staff_profile(user, *, field: str) -> StaffProfile:
     if user is None:
         raise InvalidInput(_("A staff member is required."), field=field)
-    profile = StaffProfile.objects.select_related("user", "department").filter(user_id=user.pk).first()
+    profile = _loaded_profile(user)
+    if profile is None:
+        profile = StaffProfile.objects.select_related("user", "department").filter(user_id=user.pk).first()
     if profile is None:
         raise InvalidInput(
             _("%(user)s has no staff profile (staff number and extension).") % {"user": user.get_username()},
@@ -134,6 +136,17 @@ def _staff_profile(user, *, field: str) -> StaffProfile:
         )
     if not profile.user.is_active:
         raise InvalidInput(_("%(user)s is not an active staff member.") % {"user": profile.display_name}, field=field)
+    return profile
+
+
+def _loaded_profile(user) -> StaffProfile | None:
+    """The user's profile with its department when this request already read them together (the
+    API key's look-up does): the same row read again a moment later would add only a query."""
+    state = getattr(user, "_state", None)
+    profile = state.fields_cache.get("staff") if state is not None else None
+    if profile is None or "department" not in profile._state.fields_cache:
+        return None
+    profile._state.fields_cache["user"] = user
     return profile
 
 
@@ -396,7 +409,10 @@ def ticket_create(
         updated_at=now,
     )
     ticket.save()
-    dl.deadline_start(ticket=ticket, kind=DeadlineKind.HANDOFF, now=now)
+    handoff = dl.deadline_start(ticket=ticket, kind=DeadlineKind.HANDOFF, now=now)
+    # A new ticket's live deadlines are the one just started: what selectors.live_deadlines_prefetch
+    # would read back, without reading it (the API shows them in its answer).
+    ticket.live_deadlines = [handoff] if handoff.state in (Deadline.State.RUNNING, Deadline.State.PAUSED) else []
     _record(
         ticket,
         type=Event.CREATED,

@@ -6,9 +6,10 @@ request still being processed under that key is 409. 5xx answers are not kept (a
 from __future__ import annotations
 
 import hashlib
+from contextlib import nullcontext
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -53,9 +54,13 @@ def _request_hash(request) -> str:
 
 
 def _record_create(*, owner, key: str, digest: str, now) -> IdempotencyRecord | None:
-    """The key's new record, or None when the caller already has one with this key."""
+    """The key's new record, or None when the caller already has one with this key.
+
+    Outside a transaction (a request) the INSERT commits on its own and a refused one leaves
+    the connection usable: no BEGIN and COMMIT round trips around it. Inside one, a savepoint
+    keeps the refusal from breaking the caller's transaction."""
     try:
-        with transaction.atomic():
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
             return IdempotencyRecord.objects.create(owner=owner, key=key, request_hash=digest, created_at=now)
     except IntegrityError:
         return None

@@ -185,7 +185,8 @@ REDIS_URL = env("REDIS_URL", "")
 # web node counts together; the embedded default keeps it in the one web process.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "sd"}
+        # Django's Redis backend, reusing its client objects (servicedesk/cache.py).
+        {"BACKEND": "servicedesk.cache.ReusedClientRedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "sd"}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
