@@ -57,8 +57,6 @@ NOT_MEASURED_YET = {
     "sweep": "The SLA sweep with 10,000 deadlines due at once (target: processed in under 30 s, exactly once).",
     "firing": "Firing latency with the real Celery worker and beat: due time to recorded action, p50 and p99 over "
     "200 deadlines (target p99 under 10 s).",
-    "query counts": "Query counts independent of the table size (target: constant): a regression guard in the test "
-    "suite (a later step); this run reports the counts at one size.",
 }
 
 
@@ -337,6 +335,7 @@ def main(argv=None) -> int:
     print(
         f"Measuring {len(measurements) + len(panel_measurements) + 1} things, up to {args.runs} runs each …", flush=True
     )
+    args.load_at_start = os.getloadavg()
     results = []
     for result, fn in measurements:
         run(result, fn, runs=args.runs, budget=args.budget)
@@ -440,6 +439,10 @@ def lobby_board(client, today, now, *, runs: int, budget: float) -> Result:
     return result
 
 
+def _loads(loads) -> str:
+    return "/".join(f"{load:.2f}" for load in loads)
+
+
 def write_results(args, results, panels, *, today, detail_ref, department, phone, reference, quiet_now) -> Path:
     from django.db import connection
 
@@ -489,7 +492,9 @@ def write_results(args, results, panels, *, today, detail_ref, department, phone
         f"Machine: {os.cpu_count()} CPUs ({platform.machine()}, {platform.system()} {platform.release()}), "
         f"Python {platform.python_version()}, Django {__import__('django').get_version()}, "
         f"PostgreSQL {pg_version} on the same machine "
-        f"({', '.join(f'{k} {v}' for k, v in pg_settings.items())})."
+        f"({', '.join(f'{k} {v}' for k, v in pg_settings.items())}). "
+        f"Load average (1, 5, 15 min) when measuring began {_loads(args.load_at_start)}, when it ended "
+        f"{_loads(os.getloadavg())}."
     )
     out.append("")
     out.append(
@@ -531,6 +536,14 @@ def write_results(args, results, panels, *, today, detail_ref, department, phone
     out.append("## Not measured yet")
     out.append("")
     out.extend(f"- {line}" for line in NOT_MEASURED_YET.values())
+    if not NOT_MEASURED_YET:
+        out.append("Nothing.")
+    out.append("")
+    out.append(
+        "Query counts: the counts above are at this size; that they do not grow with the table is asserted "
+        "in the test suite (tests/test_query_guard.py: every list, detail, dashboard and board endpoint costs "
+        "the same queries for 2 and for 8 rows of every kind, within its budget)."
+    )
     out.append("")
     out.append("## Row counts")
     out.append("")
