@@ -345,9 +345,11 @@ def department_list_active() -> QuerySet[Department]:
     return Department.objects.filter(is_active=True).order_by("name")
 
 
-def department_names() -> dict[int, str]:
-    """Every department's name by id (inactive ones too: old timeline entries name them)."""
-    return dict(Department.objects.values_list("pk", "name"))
+def department_names(ids) -> dict[int, str]:
+    """The names of these departments by id (inactive ones too: old timeline entries name
+    them); no query for none."""
+    ids = {pk for pk in ids if isinstance(pk, int)}
+    return dict(Department.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
 
 
 def attachment_get_visible(*, user, reference: str, pk: int) -> Attachment | None:

@@ -402,7 +402,10 @@ def _kind_label(kind: str) -> str:
 
 def timeline_entries(events) -> list[TimelineEntry]:
     """The timeline as the page shows it, oldest first (`events` with their actors)."""
-    departments = selectors.department_names()
+    # Only hand-offs name a department: read those (none for a ticket never handed off).
+    departments = selectors.department_names(
+        (event.data or {}).get("to_department") for event in events if event.type == Event.HANDED_OFF
+    )
     labels = _Labels(types=_choice_labels(Event), statuses=_choice_labels(Ticket.Status))
     to_word = _("to")
     entries = [_entry(event, departments, labels) for event in events]
