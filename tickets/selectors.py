@@ -311,16 +311,21 @@ def _detail_prefetches(ticket: Ticket) -> list[Prefetch]:
     one (services.ticket_attach_file, their only writer, records an event with each); a
     walk-in's visit (with its host and the staff member serving it); a complaint's own record
     (department, the ticket it arose from), or for any other ticket the complaints that arose
-    from it, with their tickets."""
+    from it, with their tickets, only if the timeline says one was opened from it
+    (complaints.services.complaint_accept records that on the ticket a complaint arises from)."""
+    types = {event.type for event in ticket.events.all()}
     attachments = Attachment.objects.select_related("uploaded_by").order_by("uploaded_at", "id")
-    if not any(event.type == TicketEvent.Type.ATTACHMENT for event in ticket.events.all()):
+    if TicketEvent.Type.ATTACHMENT not in types:
         attachments = attachments.none()  # no query
     prefetches = [Prefetch("attachments", queryset=attachments)]
     complaint_model = Ticket.complaint.related.related_model
     if ticket.kind == Ticket.Kind.COMPLAINT:
         queryset = complaint_model.objects.select_related("department", "source_ticket")
         return [*prefetches, Prefetch("complaint", queryset=queryset)]
-    prefetches.append(Prefetch("complaints", queryset=complaint_model.objects.select_related("ticket").order_by("id")))
+    complaints = complaint_model.objects.select_related("ticket").order_by("id")
+    if TicketEvent.Type.COMPLAINT_OPENED not in types:
+        complaints = complaints.none()  # no query
+    prefetches.append(Prefetch("complaints", queryset=complaints))
     if ticket.kind == Ticket.Kind.VISIT:
         visit_model = Ticket.visit.related.related_model
         prefetches.append(Prefetch("visit", queryset=visit_model.objects.select_related("host", "staff")))
