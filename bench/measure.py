@@ -336,6 +336,7 @@ def main(argv=None) -> int:
         f"Measuring {len(measurements) + len(panel_measurements) + 1} things, up to {args.runs} runs each …", flush=True
     )
     args.load_at_start = os.getloadavg()
+    args.speed_at_start = machine_speed()
     results = []
     for result, fn in measurements:
         run(result, fn, runs=args.runs, budget=args.budget)
@@ -439,6 +440,20 @@ def lobby_board(client, today, now, *, runs: int, budget: float) -> Result:
     return result
 
 
+def machine_speed() -> float:
+    """Milliseconds a fixed CPU-bound Python loop takes, best of 5: this machine's timings drift
+    by a quarter between runs minutes apart (a virtual machine's host), so every results file
+    says how fast the machine was while it measured."""
+    best = math.inf
+    for _run in range(5):
+        started = time.perf_counter()
+        total = 0
+        for number in range(1_000_000):
+            total += number * number
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return best
+
+
 def _loads(loads) -> str:
     return "/".join(f"{load:.2f}" for load in loads)
 
@@ -494,7 +509,8 @@ def write_results(args, results, panels, *, today, detail_ref, department, phone
         f"PostgreSQL {pg_version} on the same machine "
         f"({', '.join(f'{k} {v}' for k, v in pg_settings.items())}). "
         f"Load average (1, 5, 15 min) when measuring began {_loads(args.load_at_start)}, when it ended "
-        f"{_loads(os.getloadavg())}."
+        f"{_loads(os.getloadavg())}. Machine speed (a fixed Python loop, best of 5; lower is faster, compare "
+        f"runs by it): {args.speed_at_start:.0f} ms when measuring began, {machine_speed():.0f} ms when it ended."
     )
     out.append("")
     out.append(
