@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -170,3 +171,21 @@ def cpu_use(pgid: int) -> dict[str, float]:
         "postgres": sum(process_cpu_seconds(pid) for pid in backends),
         "wrk": children.ru_utime + children.ru_stime,
     }
+
+
+def django_on_postgres(what: str, *, broker: str | None = None) -> bool:
+    """Set Django up for a benchmark tool (bench.settings unless DJANGO_SETTINGS_MODULE says
+    otherwise; `broker`, when given, is the only Celery broker the tool may use, since it purges
+    its queue) and say whether the database is PostgreSQL, printing why not."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    if broker is not None:
+        os.environ["REDIS_URL"] = broker
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        print(f"{what} needs PostgreSQL (DATABASE_URL=postgres://…).", file=sys.stderr)
+        return False
+    return True

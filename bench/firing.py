@@ -28,7 +28,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from bench.common import VAR, bench_env, percentile, running, wait_until, write_summary
+from bench.common import VAR, bench_env, django_on_postgres, percentile, running, wait_until, write_summary
 
 TARGET_P99_SECONDS = 10
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -65,11 +65,8 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    os.environ["REDIS_URL"] = REDIS_URL  # its queue is purged: never another broker than BENCH_REDIS_URL
-    import django
-
-    django.setup()
+    if not django_on_postgres("The firing benchmark", broker=REDIS_URL):
+        return 2
     from datetime import UTC, datetime
 
     from django.db import connection
@@ -80,9 +77,6 @@ def main(argv=None) -> int:
     from tickets.deadlines import sla_sweep
     from tickets.models import SlaAction
 
-    if connection.vendor != "postgresql":
-        print("The firing benchmark needs PostgreSQL (DATABASE_URL=postgres://…).", file=sys.stderr)
-        return 2
     interval = float(os.environ.get("SLA_SWEEP_SECONDS", "5"))
     drained = len(sla_sweep(now=timezone.now()))
     connection.close()

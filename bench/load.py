@@ -38,6 +38,7 @@ from bench.common import (
     VAR,
     bench_env,
     cpu_use,
+    django_on_postgres,
     free_port,
     running,
     wait_until,
@@ -202,10 +203,8 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    import django
-
-    django.setup()
+    if not django_on_postgres("The load test"):
+        return 2
     from django.conf import settings
     from django.db import connection
     from django.test import Client
@@ -213,9 +212,6 @@ def main(argv=None) -> int:
     from tickets import api_keys
     from tickets.models import ApiClient, StaffProfile, Ticket
 
-    if connection.vendor != "postgresql":
-        print("The load test needs PostgreSQL (DATABASE_URL=postgres://…).", file=sys.stderr)
-        return 2
     old = ApiClient.objects.filter(name=CLIENT_NAME).select_related("user").first()
     if old is not None:
         # Its tickets stay with their first responder: the user is only deactivated and renamed.

@@ -30,6 +30,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from bench.common import django_on_postgres
+
 TABLES = [
     "tickets_ticket",
     "tickets_ticketevent",
@@ -174,11 +176,8 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
+    if not django_on_postgres("The benchmark"):
+        return 2
     from django.db.models import Count
     from django.test import Client
     from django.utils import timezone
@@ -192,9 +191,6 @@ def main(argv=None) -> int:
     from tickets.selectors_search import ticket_search
     from tickets.stats_scope import stats_scope_for
 
-    if connection.vendor != "postgresql":
-        print("The benchmark needs PostgreSQL (DATABASE_URL=postgres://…).", file=sys.stderr)
-        return 2
     if not Ticket.objects.exists():
         print("No tickets: run python -m bench.generate first (make bench does both).", file=sys.stderr)
         return 2

@@ -34,7 +34,17 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from bench.common import VAR, backend_cpu, bench_env, cpu_use, percentile, running, wait_until, write_summary
+from bench.common import (
+    VAR,
+    backend_cpu,
+    bench_env,
+    cpu_use,
+    django_on_postgres,
+    percentile,
+    running,
+    wait_until,
+    write_summary,
+)
 
 TARGET_SECONDS = 30
 TICK_TARGET_MS = 10
@@ -194,11 +204,8 @@ def tick_with_nothing_due(runs: int = 30) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    os.environ["REDIS_URL"] = REDIS_URL  # its queue is purged: never another broker than BENCH_REDIS_URL
-    import django
-
-    django.setup()
+    if not django_on_postgres("The sweep benchmark", broker=REDIS_URL):
+        return 2
     from django.conf import settings
     from django.db import connection
     from django.utils import timezone
@@ -208,9 +215,6 @@ def main(argv=None) -> int:
     from tickets.models import Deadline, SlaAction, TicketEvent
     from tickets.tasks import sla_sweep as sweep_task
 
-    if connection.vendor != "postgresql":
-        print("The sweep benchmark needs PostgreSQL (DATABASE_URL=postgres://…).", file=sys.stderr)
-        return 2
     drained = len(sla_sweep(now=timezone.now()))
     print(f"Drained {drained} deadlines already due.", flush=True)
     run = uuid.uuid4().hex[:6]
