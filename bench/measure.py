@@ -333,27 +333,25 @@ def main(argv=None) -> int:
     )
     args.load_at_start = os.getloadavg()
     args.speed_at_start = machine_speed()
-    results = []
-    for result, fn in measurements:
-        run(result, fn, runs=args.runs, budget=args.budget)
-        print(
-            f"  {result.group}: {result.name}: median {result.median_ms:,.1f} ms, p95 {result.p95_ms:,.1f} ms, "
-            f"{result.queries} queries {result.verdict}",
-            flush=True,
-        )
-        results.append(result)
+
+    def run_all(items, *, with_group: bool) -> list[Result]:
+        done = []
+        for result, fn in items:
+            run(result, fn, runs=args.runs, budget=args.budget)
+            label = f"{result.group}: {result.name}" if with_group else result.name
+            print(
+                f"  {label}: median {result.median_ms:,.1f} ms, p95 {result.p95_ms:,.1f} ms, "
+                f"{result.queries} queries {result.verdict}",
+                flush=True,
+            )
+            done.append(result)
+        return done
+
+    results = run_all(measurements, with_group=True)
     if not args.only:
         results.append(lobby_board(as_supervisor, today, now, runs=args.runs, budget=args.budget))
         print(f"  {results[-1].name}: median {results[-1].median_ms:,.1f} ms {results[-1].verdict}", flush=True)
-    panels = []
-    for result, fn in panel_measurements:
-        run(result, fn, runs=args.runs, budget=args.budget)
-        print(
-            f"  {result.name}: median {result.median_ms:,.1f} ms, p95 {result.p95_ms:,.1f} ms, "
-            f"{result.queries} queries {result.verdict}",
-            flush=True,
-        )
-        panels.append(result)
+    panels = run_all(panel_measurements, with_group=False)
 
     print()
     print(table(results))
