@@ -41,6 +41,7 @@ from tickets.markup import text
 from tickets.models import Deadline, DeadlineKind, DurationUnit, ProblemType, Ticket, TicketEvent
 from tickets.views import panels
 from tickets.views.aftersales import aftersales_panel
+from tickets.views.desk import choice_labels
 from tickets.views.materials import materials_panel
 
 Event = TicketEvent.Type
@@ -406,7 +407,7 @@ def timeline_entries(events) -> list[TimelineEntry]:
     departments = selectors.department_names(
         (event.data or {}).get("to_department") for event in events if event.type == Event.HANDED_OFF
     )
-    labels = _Labels(types=_choice_labels(Event), statuses=_choice_labels(Ticket.Status))
+    labels = _Labels(types=choice_labels(Event), statuses=choice_labels(Ticket.Status))
     to_word = _("to")
     entries = [_entry(event, departments, labels) for event in events]
     for entry in entries:
@@ -418,11 +419,6 @@ def timeline_entries(events) -> list[TimelineEntry]:
 class _Labels:
     types: dict[str, str]
     statuses: dict[str, str]
-
-
-def _choice_labels(choices) -> dict[str, str]:
-    """value → label of a choices class, translated once (into the active language)."""
-    return {value: str(label) for value, label in choices.choices}
 
 
 def _entry(event: TicketEvent, departments: dict[int, str], labels: _Labels) -> TimelineEntry:
